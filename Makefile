@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`. Each installs what is missing first.
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+APT_PACKAGES := libopenblas-dev libsystemd-dev pkg-config systemd
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+RELEASE_BIN := .build/release/ecg-monitor
+
+.PHONY: run test bench deps system-deps python-deps build release
+
+# apt only when a library, pkg-config or systemd-analyze is missing, so a ready machine needs no root.
+system-deps:
+	@if ! pkg-config --exists openblas libsystemd 2>/dev/null || ! command -v systemd-analyze >/dev/null; then \
+		echo "installing $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+$(VENV)/.installed: training/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r training/requirements.txt
+	touch $@
+
+python-deps: $(VENV)/.installed
+
+deps: system-deps python-deps
+
+build: system-deps
+	$(SWIFT) build
+
+release: system-deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+	$(PYTHON) -m pytest -q training/tests
