@@ -1,0 +1,81 @@
+/// The technical faults found in one window, per lead.
+///
+/// A window with any fault is not classified: the caller tells the ``AlarmEngine`` to skip it with these flags.
+public struct TechnicalFlags: Sendable, Equatable {
+    /// Leads whose peak-to-peak amplitude stayed below the flat-line limit over the whole window.
+    public var flatLeads: LeadSet
+    /// Leads with at least one sample at or beyond the saturation limit.
+    public var saturatedLeads: LeadSet
+    /// Leads with at least one NaN or infinite sample.
+    public var nonFiniteLeads: LeadSet
+
+    /// Flags with the given faulty leads (none by default).
+    public init(flatLeads: LeadSet = LeadSet(), saturatedLeads: LeadSet = LeadSet(), nonFiniteLeads: LeadSet = LeadSet()) {
+        self.flatLeads = flatLeads
+        self.saturatedLeads = saturatedLeads
+        self.nonFiniteLeads = nonFiniteLeads
+    }
+
+    /// Inspects one window of raw samples.
+    ///
+    /// A lead with non-finite samples is reported as such only (its amplitude is meaningless), so one broken
+    /// lead raises one technical alarm.
+    ///
+    /// - Parameters:
+    ///   - window: Leads-major `[leads][samplesPerLead]`, row-major, millivolts, before any preprocessing.
+    ///   - leads: Number of leads in the window, at most ``LeadSet/capacity``.
+    ///   - samplesPerLead: Samples of each lead, at least 1.
+    ///   - flatLineMillivolts: A lead whose max − min is below this is flat.
+    ///   - saturationMillivolts: A sample whose magnitude is at least this is saturated.
+    /// - Complexity: O(leads × samplesPerLead), no allocation.
+    public init(
+        inspecting window: UnsafeBufferPointer<Float>,
+        leads: Int,
+        samplesPerLead: Int,
+        flatLineMillivolts: Float,
+        saturationMillivolts: Float
+    ) {
+        precondition(leads > 0 && leads <= LeadSet.capacity, "lead count \(leads) outside 1...\(LeadSet.capacity)")
+        precondition(samplesPerLead > 0 && window.count == leads * samplesPerLead, "window is not [leads][samples]")
+        self.init()
+        for lead in 0..<leads {
+            let samples = UnsafeBufferPointer(rebasing: window[lead * samplesPerLead..<(lead + 1) * samplesPerLead])
+            var low = Float.infinity
+            var high = -Float.infinity
+            var finite = true
+            for sample in samples {
+                guard sample.isFinite else {
+                    finite = false
+                    break
+                }
+                low = min(low, sample)
+                high = max(high, sample)
+            }
+            if !finite {
+                nonFiniteLeads.insert(lead)
+                continue
+            }
+            if high - low < flatLineMillivolts {
+                flatLeads.insert(lead)
+            }
+            if max(high, -low) >= saturationMillivolts {
+                saturatedLeads.insert(lead)
+            }
+        }
+    }
+
+    /// Whether the window has any fault (and must not be classified).
+    public var isFaulted: Bool {
+        !flatLeads.isEmpty || !saturatedLeads.isEmpty || !nonFiniteLeads.isEmpty
+    }
+
+    /// The leads flagged with `condition`; empty for conditions that are not per lead.
+    public func leads(with condition: TechnicalCondition) -> LeadSet {
+        switch condition {
+        case .leadOff: flatLeads
+        case .saturation: saturatedLeads
+        case .nonFiniteSamples: nonFiniteLeads
+        case .streamStalled, .streamEndedUnexpectedly: LeadSet()
+        }
+    }
+}
