@@ -24,6 +24,10 @@ public enum DaemonError: Error, Equatable, CustomStringConvertible {
     case systemCall(name: String, errno: Int32)
     /// A time given on the command line could not be read.
     case badTime(String)
+    /// Alerts should go to the journal but no journald listens (entries would be dropped silently).
+    case journalUnavailable(socketPath: String)
+    /// A journal entry with one of our `MESSAGE_ID`s lacks a field or holds an unreadable value (nil: missing).
+    case malformedAlertEntry(field: String, value: String?)
 
     public var description: String {
         switch self {
@@ -49,6 +53,11 @@ public enum DaemonError: Error, Equatable, CustomStringConvertible {
             "\(name) failed: \(DaemonError.errorText(errno)) (errno \(errno))"
         case .badTime(let text):
             "cannot read time \"\(text)\": use YYYY-MM-DD[ HH:MM[:SS]] (local time), @EPOCH-SECONDS or -N[s|min|h|d]"
+        case .journalUnavailable(let socketPath):
+            "alerts are configured for the journal but \(socketPath) does not exist (no journald); use --alerts json"
+        case .malformedAlertEntry(let field, let value):
+            value.map { "alert journal entry has an unreadable \(field): \"\($0)\"" }
+                ?? "alert journal entry lacks \(field)"
         }
     }
 
