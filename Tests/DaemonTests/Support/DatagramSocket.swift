@@ -1,5 +1,8 @@
 import Foundation
 import Glibc
+import Synchronization
+
+@testable import Daemon
 
 /// A failure of the test harness itself, with a message saying what to fix.
 struct HarnessError: Error, CustomStringConvertible {
@@ -7,7 +10,7 @@ struct HarnessError: Error, CustomStringConvertible {
 }
 
 /// A UNIX datagram socket bound to a fresh path in the temporary directory, as `NOTIFY_SOCKET` expects.
-final class DatagramSocket {
+final class DatagramSocket: Sendable {
     let path: String
     private let descriptor: Int32
     private let unlinkOnClose: Bool
@@ -67,5 +70,29 @@ final class DatagramSocket {
             messages.append(message)
         }
         return messages
+    }
+
+    /// Every datagram received while `operation` runs, read on a thread of its own as they arrive: a sender
+    /// blocks once ten datagrams are queued (`net.unix.max_dgram_qlen`), so reading only afterwards could hang.
+    func collect(during operation: () async -> Void) async throws -> [String] {
+        let received = Mutex<[String]>([])
+        let stop = Mutex(false)
+        let outcome = OutcomeBox()
+        let reader = try WorkerThread(name: "notify-reader") { [self] in
+            do {
+                while !stop.withLock({ $0 }) {
+                    if let message = try receive(timeoutMilliseconds: 20) {
+                        received.withLock { $0.append(message) }
+                    }
+                }
+            } catch {
+                outcome.set(error)
+            }
+        }
+        await operation()
+        stop.withLock { $0 = true }
+        await reader.join()
+        if let error = outcome.get() { throw error }
+        return received.withLock { $0 } + (try drain())
     }
 }
