@@ -1,0 +1,27 @@
+import Synchronization
+
+/// Counters the ``AlertService`` keeps for the status line; readable from any thread.
+public final class AlertCounters: Sendable {
+    private let active = Atomic<Int>(0)
+    private let emitted = Atomic<UInt64>(0)
+    private let rejected = Atomic<UInt64>(0)
+
+    /// Zeroed counters.
+    public init() {}
+
+    /// Alarms raised now, technical included.
+    public var activeAlarms: Int { active.load(ordering: .relaxed) }
+    /// Events written since start.
+    public var eventsEmitted: UInt64 { emitted.load(ordering: .relaxed) }
+    /// Windows or requests the alarm engine refused (bad probabilities, windows out of order, unknown alarms).
+    public var inputsRejected: UInt64 { rejected.load(ordering: .relaxed) }
+
+    func update(activeAlarms: Int, emitted count: Int) {
+        active.store(activeAlarms, ordering: .relaxed)
+        emitted.wrappingAdd(UInt64(count), ordering: .relaxed)
+    }
+
+    func reject() {
+        rejected.wrappingAdd(1, ordering: .relaxed)
+    }
+}
