@@ -34,5 +34,6 @@ release: system-deps
 
 test: deps
 	$(SWIFT) build --build-tests
+	tools/verify-units.sh
 	$(SWIFT) test
 	$(PYTHON) -m pytest -q training/tests
