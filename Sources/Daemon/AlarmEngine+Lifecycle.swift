@@ -14,10 +14,16 @@ extension AlarmEngine {
         for key in keys.sorted() {
             var technical = state.technical[key, default: .init()]
             let faulty = key.lead.map { flags.leads(with: key.condition).contains($0) } ?? false
-            if technical.observe(faulty: faulty, raiseCount: rules.technicalRaiseCount, clearCount: rules.technicalClearCount) {
+            if technical.observe(
+                faulty: faulty,
+                raiseCount: rules.technicalRaiseCount,
+                clearCount: rules.technicalClearCount
+            ) {
                 let kind: AlertEvent.Kind = technical.isActive ? .technicalRaised : .technicalCleared
                 let reason: AlertEvent.ClearReason? = technical.isActive ? nil : .conditionEnded
-                events.append(streamEvent(kind, stream: stream, key.condition, state.lastWindow, reason, lead: key.lead))
+                events.append(
+                    streamEvent(kind, stream: stream, key.condition, state.lastWindow, reason, lead: key.lead)
+                )
             }
             // A clean, inactive entry carries nothing worth keeping; dropping it keeps the map small.
             state.technical[key] = technical.isActive || technical.faultCount > 0 ? technical : nil
@@ -52,16 +58,32 @@ extension AlarmEngine {
                     continue
                 }
                 events.append(
-                    findingEvent(.cleared, stream: stream, rule: rule, finding: finding, state: state, reason: .streamEnded)
+                    findingEvent(
+                        .cleared,
+                        stream: stream,
+                        rule: rule,
+                        finding: finding,
+                        state: state,
+                        reason: .streamEnded
+                    )
                 )
             }
             for key in state.technical.keys.sorted() where state.technical[key]?.isActive == true {
                 events.append(
-                    streamEvent(.technicalCleared, stream: stream, key.condition, state.lastWindow, .streamEnded, lead: key.lead)
+                    streamEvent(
+                        .technicalCleared,
+                        stream: stream,
+                        key.condition,
+                        state.lastWindow,
+                        .streamEnded,
+                        lead: key.lead
+                    )
                 )
             }
             if state.isStalled {
-                events.append(streamEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .streamEnded))
+                events.append(
+                    streamEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .streamEnded)
+                )
             }
         }
         guard !expected, !lostStreams.contains(where: { $0.stream == stream }) else { return events }
@@ -101,7 +123,16 @@ extension AlarmEngine {
             finding.isActive = false
             finding.isAcknowledged = false
             state.findings[index] = finding
-            return [findingEvent(.cleared, stream: stream, rule: rule, finding: finding, state: state, reason: .acknowledged)]
+            return [
+                findingEvent(
+                    .cleared,
+                    stream: stream,
+                    rule: rule,
+                    finding: finding,
+                    state: state,
+                    reason: .acknowledged
+                )
+            ]
         }
         finding.isAcknowledged = true
         state.findings[index] = finding
@@ -125,7 +156,14 @@ extension AlarmEngine {
                     let oldRule = oldRules.classRules[index]
                 else { continue }
                 events.append(
-                    findingEvent(.cleared, stream: stream, rule: oldRule, finding: finding, state: state, reason: .classDisabled)
+                    findingEvent(
+                        .cleared,
+                        stream: stream,
+                        rule: oldRule,
+                        finding: finding,
+                        state: state,
+                        reason: .classDisabled
+                    )
                 )
             }
             streams[stream] = state

@@ -86,7 +86,14 @@ public struct AlarmEngine: Sendable {
                 events.append(findingEvent(.raised, stream: stream, rule: rule, finding: finding, state: state))
             case .cleared:
                 events.append(
-                    findingEvent(.cleared, stream: stream, rule: rule, finding: finding, state: state, reason: .conditionEnded)
+                    findingEvent(
+                        .cleared,
+                        stream: stream,
+                        rule: rule,
+                        finding: finding,
+                        state: state,
+                        reason: .conditionEnded
+                    )
                 )
             case nil:
                 break
@@ -133,12 +140,20 @@ public struct AlarmEngine: Sendable {
         state.lastWindow = (startSeconds, endSeconds)
         if state.isStalled {
             state.isStalled = false
-            events.append(streamEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .conditionEnded))
+            events.append(
+                streamEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .conditionEnded)
+            )
         }
         if let lost = lostStreams.firstIndex(where: { $0.stream == stream }) {
             lostStreams.remove(at: lost)
             events.append(
-                streamEvent(.technicalCleared, stream: stream, .streamEndedUnexpectedly, state.lastWindow, .streamResumed)
+                streamEvent(
+                    .technicalCleared,
+                    stream: stream,
+                    .streamEndedUnexpectedly,
+                    state.lastWindow,
+                    .streamResumed
+                )
             )
         }
         streams[stream] = state

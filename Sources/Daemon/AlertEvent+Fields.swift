@@ -80,7 +80,10 @@ extension AlertEvent {
         if journalFields["ECG_CLASS"] != nil {
             subject = .finding(code: try field("CLASS"), description: try field("CLASS_DESCRIPTION"))
         } else {
-            subject = .technical(try parsed("CONDITION", TechnicalCondition.init(rawValue:)), lead: journalFields["ECG_LEAD"])
+            subject = .technical(
+                try parsed("CONDITION", TechnicalCondition.init(rawValue:)),
+                lead: journalFields["ECG_LEAD"]
+            )
         }
         self.init(
             kind: kind,

@@ -114,7 +114,8 @@ public struct AlertEvent: Sendable, Equatable {
         }
         text += ", \(priority.rawValue) priority"
         if let probability, let threshold {
-            text += ", p=\(Self.format(Double(probability), digits: 2)) (threshold \(Self.format(Double(threshold), digits: 2)))"
+            text +=
+                ", p=\(Self.format(Double(probability), digits: 2)) (threshold \(Self.format(Double(threshold), digits: 2)))"
         }
         if let reason {
             text += ", \(reason.rawValue)"

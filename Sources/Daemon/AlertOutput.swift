@@ -46,7 +46,9 @@ public struct AlertOutput: Sendable {
         }
         if destination.includesJSON {
             do {
-                try lines.write(event.jsonLine(timestampMicroseconds: timestampMicroseconds ?? WallClock.nowMicroseconds()) + "\n")
+                try lines.write(
+                    event.jsonLine(timestampMicroseconds: timestampMicroseconds ?? WallClock.nowMicroseconds()) + "\n"
+                )
             } catch {
                 failure = failure ?? error
             }

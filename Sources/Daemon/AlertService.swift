@@ -71,7 +71,10 @@ public struct AlertService: Service {
                 } catch {
                     logger.error(
                         "alert event not written",
-                        metadata: ["ecg.stream": .string(event.stream), "ecg.event": .string(event.message), "ecg.error": "\(error)"]
+                        metadata: [
+                            "ecg.stream": .string(event.stream), "ecg.event": .string(event.message),
+                            "ecg.error": "\(error)",
+                        ]
                     )
                 }
             }
@@ -82,7 +85,12 @@ public struct AlertService: Service {
     private func apply(_ input: Input, to engine: inout AlarmEngine) throws(DaemonError) -> [AlertEvent] {
         switch input {
         case .classified(let stream, let start, let end, let probabilities):
-            return try engine.classify(stream: stream, startSeconds: start, endSeconds: end, probabilities: probabilities)
+            return try engine.classify(
+                stream: stream,
+                startSeconds: start,
+                endSeconds: end,
+                probabilities: probabilities
+            )
         case .faulty(let stream, let start, let end, let flags):
             return try engine.skip(stream: stream, startSeconds: start, endSeconds: end, flags: flags)
         case .stalled(let stream):
@@ -92,7 +100,10 @@ public struct AlertService: Service {
         case .acknowledge(let stream, let code):
             return try engine.acknowledge(stream: stream, code: code)
         case .reload(let newRules):
-            logger.notice("alarm rules reloaded", metadata: ["ecg.classes": "\(newRules.classRules.compactMap { $0 }.count)"])
+            logger.notice(
+                "alarm rules reloaded",
+                metadata: ["ecg.classes": "\(newRules.classRules.compactMap { $0 }.count)"]
+            )
             return engine.reload(newRules)
         }
     }

@@ -79,7 +79,11 @@ public struct AlertSubscriber: Sendable {
                 continue
             }
             let time = try reader.realtimeMicroseconds()
-            try line(json ? event.jsonLine(timestampMicroseconds: time) : "\(WallClock.iso8601(microseconds: time)) \(event.message)")
+            try line(
+                json
+                    ? event.jsonLine(timestampMicroseconds: time)
+                    : "\(WallClock.iso8601(microseconds: time)) \(event.message)"
+            )
         }
     }
 }

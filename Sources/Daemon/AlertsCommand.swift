@@ -18,7 +18,10 @@ struct AlertsCommand: AsyncParsableCommand {
     @Option(help: "Only events of this stream id.")
     var stream: String?
 
-    @Option(parsing: .unconditional, help: "Only events since: YYYY-MM-DD[ HH:MM[:SS]] (local), @EPOCH-SECONDS, or -N[s|min|h|d].")
+    @Option(
+        parsing: .unconditional,
+        help: "Only events since: YYYY-MM-DD[ HH:MM[:SS]] (local), @EPOCH-SECONDS, or -N[s|min|h|d]."
+    )
     var since: String?
 
     @Flag(help: "Print JSON lines, as `run --alerts json` writes them.")

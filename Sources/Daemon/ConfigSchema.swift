@@ -132,7 +132,8 @@ enum ConfigSchema {
             String(
                 component.uppercased().map { character -> Character in
                     character.isASCII && (character.isLetter || character.isNumber) ? character : "_"
-                })
+                }
+            )
         }
         return environmentPrefix + encoded.joined(separator: "_")
     }

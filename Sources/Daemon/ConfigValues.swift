@@ -34,7 +34,11 @@ struct ConfigValues {
         return value
     }
 
-    func double(_ key: String, components: [String]? = nil, _ range: ClosedRange<Double>) throws(DaemonError)
+    func double(
+        _ key: String,
+        components: [String]? = nil,
+        _ range: ClosedRange<Double>
+    ) throws(DaemonError)
         -> Double
     {
         let value: Double

@@ -99,7 +99,10 @@ public final class JournalReader {
         sd_journal_restart_data(journal)
         var data: UnsafeRawPointer?
         var length = 0
-        while try check("sd_journal_enumerate_available_data", sd_journal_enumerate_available_data(journal, &data, &length)) > 0 {
+        while try check(
+            "sd_journal_enumerate_available_data",
+            sd_journal_enumerate_available_data(journal, &data, &length)
+        ) > 0 {
             guard let data else { continue }
             let bytes = UnsafeRawBufferPointer(start: data, count: length)
             guard let separator = bytes.firstIndex(of: UInt8(ascii: "=")) else { continue }

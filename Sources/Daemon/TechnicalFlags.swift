@@ -10,7 +10,11 @@ public struct TechnicalFlags: Sendable, Equatable {
     public var nonFiniteLeads: LeadSet
 
     /// Flags with the given faulty leads (none by default).
-    public init(flatLeads: LeadSet = LeadSet(), saturatedLeads: LeadSet = LeadSet(), nonFiniteLeads: LeadSet = LeadSet()) {
+    public init(
+        flatLeads: LeadSet = LeadSet(),
+        saturatedLeads: LeadSet = LeadSet(),
+        nonFiniteLeads: LeadSet = LeadSet()
+    ) {
         self.flatLeads = flatLeads
         self.saturatedLeads = saturatedLeads
         self.nonFiniteLeads = nonFiniteLeads

@@ -59,7 +59,8 @@ enum WallClock {
         let parts = text.split(whereSeparator: { $0 == " " || $0 == "T" })
         guard parts.count == 1 || parts.count == 2 else { throw .badTime(text) }
         let date = parts[0].split(separator: "-", omittingEmptySubsequences: false).map { Int32($0) }
-        let clock = parts.count == 2 ? parts[1].split(separator: ":", omittingEmptySubsequences: false).map { Int32($0) } : []
+        let clock =
+            parts.count == 2 ? parts[1].split(separator: ":", omittingEmptySubsequences: false).map { Int32($0) } : []
         guard date.count == 3, clock.count == 0 || clock.count == 2 || clock.count == 3,
             let year = date[0], let month = date[1], let day = date[2],
             (1970...9999).contains(year), (1...12).contains(month), (1...31).contains(day)

@@ -85,7 +85,8 @@ struct ScriptedStream {
                     windowEndSeconds: 5,
                     model: "test-model"
                 )
-            ])
+            ]
+        )
     }
 
     @Test func emitsNothingWhileAnAlarmHoldsItsState() throws {
@@ -189,9 +190,11 @@ struct ScriptedStream {
         _ = try script.feed(afib: [0.1])
         let flags = TechnicalFlags(flatLeads: LeadSet([0, 1]), saturatedLeads: LeadSet([7]))
         let events = try script.skip([flags, flags, flags, flags])
-        #expect(events.map(\.subject) == [
-            .technical(.leadOff, lead: "I"), .technical(.leadOff, lead: "II"), .technical(.saturation, lead: "V2"),
-        ])
+        #expect(
+            events.map(\.subject) == [
+                .technical(.leadOff, lead: "I"), .technical(.leadOff, lead: "II"), .technical(.saturation, lead: "V2"),
+            ]
+        )
         #expect(events.allSatisfy { $0.kind == .technicalRaised })
     }
 

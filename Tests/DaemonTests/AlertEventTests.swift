@@ -10,19 +10,25 @@ import Testing
                 "bed-4: AFIB (atrial fibrillation) raised, medium priority, p=0.91 (threshold 0.41), window 12.0–14.5 s",
                 "bed-4: 3AVB (third degree AV block) cleared, high priority, p=0.02 (threshold 0.60), acknowledged, window 80.5–83.0 s",
                 "bed 7 \"east\": technical alarm lead off or flat line on lead V1 raised, low priority, window 3.5–6.0 s",
-            ])
+            ]
+        )
     }
 
     @Test func journalFieldsFollowTheDocumentedNames() {
         let fields = sampleEvents[0].journalFields
-        #expect(fields.map(\.name) == [
-            "MESSAGE", "MESSAGE_ID", "PRIORITY", "SYSLOG_IDENTIFIER", "ECG_EVENT", "ECG_STREAM", "ECG_CLASS",
-            "ECG_CLASS_DESCRIPTION", "ECG_PRIORITY", "ECG_PROBABILITY", "ECG_THRESHOLD", "ECG_WINDOW_START",
-            "ECG_WINDOW_END", "ECG_MODEL",
-        ])
-        #expect(fields.map(\.value).suffix(10) == [
-            "raised", "bed-4", "AFIB", "atrial fibrillation", "medium", "0.9137", "0.41", "12.0", "14.5", "ecg-incepse-all",
-        ])
+        #expect(
+            fields.map(\.name) == [
+                "MESSAGE", "MESSAGE_ID", "PRIORITY", "SYSLOG_IDENTIFIER", "ECG_EVENT", "ECG_STREAM", "ECG_CLASS",
+                "ECG_CLASS_DESCRIPTION", "ECG_PRIORITY", "ECG_PROBABILITY", "ECG_THRESHOLD", "ECG_WINDOW_START",
+                "ECG_WINDOW_END", "ECG_MODEL",
+            ]
+        )
+        #expect(
+            fields.map(\.value).suffix(10) == [
+                "raised", "bed-4", "AFIB", "atrial fibrillation", "medium", "0.9137", "0.41", "12.0", "14.5",
+                "ecg-incepse-all",
+            ]
+        )
         let technical = Dictionary(uniqueKeysWithValues: sampleEvents[2].journalFields.map { ($0.name, $0.value) })
         #expect(technical["ECG_CONDITION"] == "lead-off")
         #expect(technical["ECG_LEAD"] == "V1")

@@ -47,7 +47,9 @@ final class OutputPipe {
         )
         for index in 0..<3 {
             let start = Double(index) * 0.5
-            continuation.yield(.classified(stream: "bed-1", startSeconds: start, endSeconds: start + 2.5, probabilities: [0, 0.9, 0]))
+            continuation.yield(
+                .classified(stream: "bed-1", startSeconds: start, endSeconds: start + 2.5, probabilities: [0, 0.9, 0])
+            )
         }
         continuation.yield(.classified(stream: "bed-1", startSeconds: 1.5, endSeconds: 4, probabilities: [0.9]))
         let flat = TechnicalFlags(flatLeads: LeadSet([0]))
@@ -59,9 +61,11 @@ final class OutputPipe {
         await service.run()
 
         let objects = try pipe.closeAndReadObjects()
-        #expect(objects.map { $0["event"] as? String } == [
-            "raised", "technical-raised", "cleared", "technical-cleared", "technical-raised",
-        ])
+        #expect(
+            objects.map { $0["event"] as? String } == [
+                "raised", "technical-raised", "cleared", "technical-cleared", "technical-raised",
+            ]
+        )
         #expect(objects.map { $0["stream"] as? String } == ["bed-1", "bed-2", "bed-1", "bed-2", "bed-2"])
         #expect(objects[2]["reason"] as? String == "class-disabled")
         #expect(objects[4]["condition"] as? String == "stream-ended-unexpectedly")

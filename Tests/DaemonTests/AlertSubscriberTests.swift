@@ -108,8 +108,10 @@ final class LineCollector: Sendable {
         }
         await follower.join()
         if let error = outcome.get() { throw error }
-        #expect(collected.lines.map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) } == [
-            sampleEvents[1].message, sampleEvents[2].message,
-        ])
+        #expect(
+            collected.lines.map { $0.split(separator: " ", maxSplits: 1).last.map(String.init) } == [
+                sampleEvents[1].message, sampleEvents[2].message,
+            ]
+        )
     }
 }

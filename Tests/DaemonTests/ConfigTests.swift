@@ -91,7 +91,10 @@ func expectConfigError(
             .unknownConfigKey(key: "alarms.confirm_cout", path: "FILE", line: 3)
         )
         await expectConfigError("alert:\n  output: json\n", .unknownConfigKey(key: "alert", path: "FILE", line: 1))
-        await expectConfigError("model:\n  path:\n    deep: x\n", .badConfigValue(key: "model.path", value: "a mapping", expected: "a single value"))
+        await expectConfigError(
+            "model:\n  path:\n    deep: x\n",
+            .badConfigValue(key: "model.path", value: "a mapping", expected: "a single value")
+        )
     }
 
     @Test func badValuesAreNamedWithTheirKey() async {
@@ -136,7 +139,9 @@ func expectConfigError(
             guard case .configSyntax = error as? DaemonError else { return false }
             return true
         }
-        await #expect(throws: DaemonError.configSyntax(path: "FILE", reason: "the top level is not a mapping of sections")) {
+        await #expect(
+            throws: DaemonError.configSyntax(path: "FILE", reason: "the top level is not a mapping of sections")
+        ) {
             do {
                 _ = try await loadConfig("- a\n- b\n")
             } catch .configSyntax(_, let reason) as DaemonError {

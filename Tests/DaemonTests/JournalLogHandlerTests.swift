@@ -40,9 +40,12 @@ import Testing
         #expect(JournalLogHandler.fieldName(String(repeating: "a", count: 80))?.count == 64)
     }
 
-    @Test(arguments: zip(
-        [Logger.Level.trace, .debug, .info, .notice, .warning, .error, .critical], [7, 7, 6, 5, 4, 3, 2]
-    ))
+    @Test(
+        arguments: zip(
+            [Logger.Level.trace, .debug, .info, .notice, .warning, .error, .critical],
+            [7, 7, 6, 5, 4, 3, 2]
+        )
+    )
     func levelsMapToSyslogPriorities(_ level: Logger.Level, _ priority: Int) {
         #expect(JournalLogHandler.syslogPriority(level) == priority)
     }

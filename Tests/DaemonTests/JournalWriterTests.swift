@@ -6,18 +6,36 @@ import Testing
 /// Events covering every optional field: a finding raised, a finding cleared, a per-lead technical alarm.
 let sampleEvents: [AlertEvent] = [
     AlertEvent(
-        kind: .raised, stream: "bed-4", subject: .finding(code: "AFIB", description: "atrial fibrillation"),
-        priority: .medium, probability: 0.9137, threshold: 0.41, windowStartSeconds: 12, windowEndSeconds: 14.5,
+        kind: .raised,
+        stream: "bed-4",
+        subject: .finding(code: "AFIB", description: "atrial fibrillation"),
+        priority: .medium,
+        probability: 0.9137,
+        threshold: 0.41,
+        windowStartSeconds: 12,
+        windowEndSeconds: 14.5,
         model: "ecg-incepse-all"
     ),
     AlertEvent(
-        kind: .cleared, stream: "bed-4", subject: .finding(code: "3AVB", description: "third degree AV block"),
-        priority: .high, probability: 0.02, threshold: 0.6, windowStartSeconds: 80.5, windowEndSeconds: 83,
-        reason: .acknowledged, model: "ecg-incepse-all"
+        kind: .cleared,
+        stream: "bed-4",
+        subject: .finding(code: "3AVB", description: "third degree AV block"),
+        priority: .high,
+        probability: 0.02,
+        threshold: 0.6,
+        windowStartSeconds: 80.5,
+        windowEndSeconds: 83,
+        reason: .acknowledged,
+        model: "ecg-incepse-all"
     ),
     AlertEvent(
-        kind: .technicalRaised, stream: "bed 7 \"east\"", subject: .technical(.leadOff, lead: "V1"), priority: .low,
-        windowStartSeconds: 3.5, windowEndSeconds: 6, model: "ecg-incepse-all"
+        kind: .technicalRaised,
+        stream: "bed 7 \"east\"",
+        subject: .technical(.leadOff, lead: "V1"),
+        priority: .low,
+        windowStartSeconds: 3.5,
+        windowEndSeconds: 6,
+        model: "ecg-incepse-all"
     ),
 ]
 
@@ -31,7 +49,9 @@ let sampleEvents: [AlertEvent] = [
             }
         }
         let entries = try journald.entries(
-            matching: "SYSLOG_IDENTIFIER", anyOf: ["ecg-monitor"], count: sampleEvents.count
+            matching: "SYSLOG_IDENTIFIER",
+            anyOf: ["ecg-monitor"],
+            count: sampleEvents.count
         )
         #expect(entries.count == sampleEvents.count)
         for (entry, event) in zip(entries, sampleEvents) {
@@ -43,9 +63,12 @@ let sampleEvents: [AlertEvent] = [
             #expect(try AlertEvent(journalFields: entry) == event)
         }
         #expect(entries.map { $0["PRIORITY"] } == ["3", "5", "4"])
-        #expect(entries.map { $0["MESSAGE_ID"] } == [
-            AlertEvent.Kind.raised.messageID, AlertEvent.Kind.cleared.messageID, AlertEvent.Kind.technicalRaised.messageID,
-        ])
+        #expect(
+            entries.map { $0["MESSAGE_ID"] } == [
+                AlertEvent.Kind.raised.messageID, AlertEvent.Kind.cleared.messageID,
+                AlertEvent.Kind.technicalRaised.messageID,
+            ]
+        )
     }
 
     @Test func multiLineValuesSurviveTheJournal() async throws {

@@ -26,7 +26,11 @@ import Testing
                     status: { "rules reloaded" }
                 ) {
                     if reloads.add(1, ordering: .relaxed).newValue == 1 {
-                        throw DaemonError.badConfigValue(key: "alarms.confirm_count", value: "x", expected: "an integer")
+                        throw DaemonError.badConfigValue(
+                            key: "alarms.confirm_count",
+                            value: "x",
+                            expected: "an integer"
+                        )
                     }
                 }
                 try await testGracefulShutdown { trigger in

@@ -33,7 +33,9 @@ import Testing
         #expect(try WallClock.parse("2026-03-04 05:06", nowMicroseconds: 0) == UInt64(expected - 7) * 1_000_000)
     }
 
-    @Test(arguments: ["yesterday", "2026-02-31", "2026-13-01", "2026-01-01 25:00", "-5", "-5weeks", "@-3", "2026-01-01 10"])
+    @Test(arguments: [
+        "yesterday", "2026-02-31", "2026-13-01", "2026-01-01 25:00", "-5", "-5weeks", "@-3", "2026-01-01 10",
+    ])
     func rejectsAnythingElse(_ text: String) {
         #expect(throws: DaemonError.badTime(text)) {
             try WallClock.parse(text, nowMicroseconds: 1_000_000_000)

@@ -17,7 +17,9 @@ final class DatagramSocket: Sendable {
 
     /// Binds `path` (a fresh temporary one by default); the file is removed on close unless told otherwise.
     init(path: String? = nil, unlinkOnClose: Bool = true) throws {
-        self.path = path ?? FileManager.default.temporaryDirectory
+        self.path =
+            path
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("ecg-notify-\(UUID().uuidString.prefix(8))").path
         self.unlinkOnClose = unlinkOnClose
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -54,7 +56,9 @@ final class DatagramSocket: Sendable {
         var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         let ready = poll(&poller, 1, timeoutMilliseconds)
         guard ready > 0 else {
-            if ready < 0 && errno != EINTR { throw HarnessError(description: "poll: \(String(cString: strerror(errno)))") }
+            if ready < 0 && errno != EINTR {
+                throw HarnessError(description: "poll: \(String(cString: strerror(errno)))")
+            }
             return nil
         }
         var buffer = [UInt8](repeating: 0, count: 65536)

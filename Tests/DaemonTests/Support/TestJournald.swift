@@ -21,7 +21,9 @@ final class TestJournald {
     /// Starts journald on a fresh namespace and waits for its `READY=1`.
     init() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw HarnessError(description: "\(Self.binary) is missing: install the systemd package to run journal tests")
+            throw HarnessError(
+                description: "\(Self.binary) is missing: install the systemd package to run journal tests"
+            )
         }
         guard geteuid() == 0 else {
             throw HarnessError(description: "journal tests start their own journald and need root")
@@ -56,7 +58,8 @@ final class TestJournald {
             kill(process.processIdentifier, SIGTERM)
             process.waitUntilExit()
         }
-        let machineID = (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?
+        let machineID =
+            (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         for path in [
             "/run/systemd/journal.\(namespace)", "/var/log/journal/\(machineID).\(namespace)",
@@ -73,7 +76,8 @@ final class TestJournald {
 
     /// Runs `body` on a thread that sees `sockets` as `/run/systemd/journal`, and waits for it.
     static func withJournalSockets(in sockets: String, _ body: @escaping @Sendable () throws -> Void) async throws {
-        let stash = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-journal-\(UUID().uuidString)").path
+        let stash = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-journal-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: stash, withIntermediateDirectories: false)
         defer { try? FileManager.default.removeItem(atPath: stash) }
         let outcome = OutcomeBox()
@@ -111,12 +115,19 @@ final class TestJournald {
 
     private static func check(_ what: String, _ result: Int32) throws {
         guard result == 0 else {
-            throw HarnessError(description: "\(what) failed: \(String(cString: strerror(errno))); journal tests need root")
+            throw HarnessError(
+                description: "\(what) failed: \(String(cString: strerror(errno))); journal tests need root"
+            )
         }
     }
 
     /// Reads entries matching `field=value` until `count` are there or `timeoutSeconds` pass.
-    func entries(matching field: String, anyOf values: [String], count: Int, timeoutSeconds: Double = 10) throws
+    func entries(
+        matching field: String,
+        anyOf values: [String],
+        count: Int,
+        timeoutSeconds: Double = 10
+    ) throws
         -> [[String: String]]
     {
         let reader = try JournalReader(source: .namespace(namespace))
@@ -130,7 +141,10 @@ final class TestJournald {
             }
             guard entries.count < count else { break }
             guard Date() < deadline else {
-                throw HarnessError(description: "journald \(namespace) holds \(entries.count) of \(count) entries after \(timeoutSeconds) s")
+                throw HarnessError(
+                    description:
+                        "journald \(namespace) holds \(entries.count) of \(count) entries after \(timeoutSeconds) s"
+                )
             }
             _ = try reader.wait(timeoutMicroseconds: 200_000)
         }
