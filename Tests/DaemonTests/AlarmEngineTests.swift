@@ -292,6 +292,26 @@ struct ScriptedStream {
         #expect(events.map(\.stream) == ["bed-1"])
     }
 
+    @Test func defaultRulesRaiseAtThreeAndAHalfSecondsAndClearTenSecondsAfterTheLastHighWindow() throws {
+        let defaults = Config.defaults.alarms
+        var script = ScriptedStream(
+            engine: AlarmEngine(
+                rules: try makeRules(
+                    spanSeconds: defaults.spanSeconds,
+                    confirmCount: defaults.confirmCount,
+                    clearCount: defaults.clearCount,
+                    hysteresis: defaults.hysteresis
+                )
+            )
+        )
+        let raised = try script.feed(afib: Array(repeating: 0.9, count: 10))
+        #expect(raised.map(\.windowEndSeconds) == [3.5])
+        // The last high window (index 9) ends at 7 s; the alarm clears on the window ending at 17 s.
+        let cleared = try script.feed(afib: Array(repeating: 0.1, count: 30))
+        #expect(cleared.map(\.kind) == [.cleared])
+        #expect(cleared.first?.windowEndSeconds == 17)
+    }
+
     @Test func rulesRejectClassesTheModelLacks() throws {
         #expect(throws: DaemonError.unknownAlarmClass(key: "alarms.classes.AFLT", code: "AFLT")) {
             try makeRules(classes: ["AFLT": .medium])
