@@ -46,8 +46,9 @@ public struct AlarmEngine: Sendable {
     ///   - endSeconds: Window end, stream seconds; not before the previous window's end.
     ///   - probabilities: One per model output, in output order, each in 0...1.
     /// - Returns: The transitions, one event each.
-    /// - Throws: ``DaemonError/badProbabilities(stream:reason:)`` or ``DaemonError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``;
-    ///   the stream's state is then unchanged.
+    /// - Throws: ``DaemonError/badProbabilities(stream:reason:)``, ``DaemonError/badWindowTimes(stream:startSeconds:endSeconds:)``
+    ///   or ``DaemonError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``; the stream's state is then
+    ///   unchanged.
     public mutating func classify(
         stream: String,
         startSeconds: Double,
@@ -111,7 +112,8 @@ public struct AlarmEngine: Sendable {
     ///   - endSeconds: Window end, stream seconds; not before the previous window's end.
     ///   - flags: The faults found in the window.
     /// - Returns: The technical transitions, one event each.
-    /// - Throws: ``DaemonError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``.
+    /// - Throws: ``DaemonError/badWindowTimes(stream:startSeconds:endSeconds:)`` or
+    ///   ``DaemonError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``.
     public mutating func skip(
         stream: String,
         startSeconds: Double,
@@ -129,12 +131,12 @@ public struct AlarmEngine: Sendable {
         startSeconds: Double,
         endSeconds: Double
     ) throws(DaemonError) -> [AlertEvent] {
-        var state = streams[stream, default: StreamAlarmState()]
-        if let previous = state.lastWindow, !(endSeconds >= previous.endSeconds) {
-            throw .windowOutOfOrder(stream: stream, endSeconds: endSeconds, previousEndSeconds: previous.endSeconds)
+        guard startSeconds.isFinite, endSeconds.isFinite, startSeconds >= 0, startSeconds <= endSeconds else {
+            throw .badWindowTimes(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
         }
-        guard startSeconds.isFinite, endSeconds.isFinite, startSeconds <= endSeconds else {
-            throw .windowOutOfOrder(stream: stream, endSeconds: endSeconds, previousEndSeconds: startSeconds)
+        var state = streams[stream, default: StreamAlarmState()]
+        if let previous = state.lastWindow, endSeconds < previous.endSeconds {
+            throw .windowOutOfOrder(stream: stream, endSeconds: endSeconds, previousEndSeconds: previous.endSeconds)
         }
         var events: [AlertEvent] = []
         state.lastWindow = (startSeconds, endSeconds)

@@ -16,6 +16,8 @@ public enum DaemonError: Error, Equatable, CustomStringConvertible {
     case unknownAlarmClass(key: String, code: String)
     /// A window's probabilities cannot be used (wrong count, not in 0...1).
     case badProbabilities(stream: String, reason: String)
+    /// A window's times are not finite, negative, or end before they start.
+    case badWindowTimes(stream: String, startSeconds: Double, endSeconds: Double)
     /// A window ended before the previous window of the same stream.
     case windowOutOfOrder(stream: String, endSeconds: Double, previousEndSeconds: Double)
     /// There is no active alarm to acknowledge.
@@ -45,6 +47,8 @@ public enum DaemonError: Error, Equatable, CustomStringConvertible {
             "configuration key \(key): the model has no class \(code)"
         case .badProbabilities(let stream, let reason):
             "stream \(stream): unusable probabilities: \(reason)"
+        case .badWindowTimes(let stream, let start, let end):
+            "stream \(stream): window from \(start) s to \(end) s is not a time span"
         case .windowOutOfOrder(let stream, let end, let previousEnd):
             "stream \(stream): window ending at \(end) s arrived after one ending at \(previousEnd) s"
         case .noSuchAlarm(let stream, let subject):

@@ -277,6 +277,17 @@ struct ScriptedStream {
         #expect(throws: DaemonError.windowOutOfOrder(stream: "bed-1", endSeconds: 2, previousEndSeconds: 3)) {
             try script.engine.classify(stream: "bed-1", startSeconds: 0, endSeconds: 2, probabilities: [0, 0.9, 0])
         }
+        #expect(throws: DaemonError.badWindowTimes(stream: "bed-1", startSeconds: 4, endSeconds: 3.5)) {
+            try script.engine.skip(stream: "bed-1", startSeconds: 4, endSeconds: 3.5, flags: TechnicalFlags())
+        }
+        #expect(throws: DaemonError.badWindowTimes(stream: "bed-1", startSeconds: 1, endSeconds: .infinity)) {
+            try script.engine.classify(
+                stream: "bed-1",
+                startSeconds: 1,
+                endSeconds: .infinity,
+                probabilities: [0, 0, 0]
+            )
+        }
         // The stream's count survived: one more high window confirms.
         #expect(try script.feed(afib: [0.9]).map(\.kind) == [.raised])
     }
