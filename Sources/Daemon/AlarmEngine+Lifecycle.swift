@@ -22,7 +22,7 @@ extension AlarmEngine {
                 let kind: AlertEvent.Kind = technical.isActive ? .technicalRaised : .technicalCleared
                 let reason: AlertEvent.ClearReason? = technical.isActive ? nil : .conditionEnded
                 events.append(
-                    streamEvent(kind, stream: stream, key.condition, state.lastWindow, reason, lead: key.lead)
+                    technicalEvent(kind, stream: stream, key.condition, state.lastWindow, reason, lead: key.lead)
                 )
             }
             // A clean, inactive entry carries nothing worth keeping; dropping it keeps the map small.
@@ -40,7 +40,7 @@ extension AlarmEngine {
         guard !state.isStalled else { return [] }
         state.isStalled = true
         streams[stream] = state
-        return [streamEvent(.technicalRaised, stream: stream, .streamStalled, state.lastWindow)]
+        return [technicalEvent(.technicalRaised, stream: stream, .streamStalled, state.lastWindow)]
     }
 
     // MARK: - Stream end, acknowledgement, reload
@@ -70,7 +70,7 @@ extension AlarmEngine {
             }
             for key in state.technical.keys.sorted() where state.technical[key]?.isActive == true {
                 events.append(
-                    streamEvent(
+                    technicalEvent(
                         .technicalCleared,
                         stream: stream,
                         key.condition,
@@ -82,7 +82,7 @@ extension AlarmEngine {
             }
             if state.isStalled {
                 events.append(
-                    streamEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .streamEnded)
+                    technicalEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .streamEnded)
                 )
             }
         }
@@ -92,7 +92,7 @@ extension AlarmEngine {
             lostStreams.removeFirst()
         }
         lostStreams.append((stream, window))
-        events.append(streamEvent(.technicalRaised, stream: stream, .streamEndedUnexpectedly, window))
+        events.append(technicalEvent(.technicalRaised, stream: stream, .streamEndedUnexpectedly, window))
         return events
     }
 
@@ -109,7 +109,7 @@ extension AlarmEngine {
             let lost = lostStreams.firstIndex(where: { $0.stream == stream })
         {
             let window = lostStreams.remove(at: lost).window
-            return [streamEvent(.technicalCleared, stream: stream, .streamEndedUnexpectedly, window, .acknowledged)]
+            return [technicalEvent(.technicalCleared, stream: stream, .streamEndedUnexpectedly, window, .acknowledged)]
         }
         guard var state = streams[stream],
             let index = rules.classRules.firstIndex(where: { $0?.code == code }),

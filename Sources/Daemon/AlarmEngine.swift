@@ -143,13 +143,13 @@ public struct AlarmEngine: Sendable {
         if state.isStalled {
             state.isStalled = false
             events.append(
-                streamEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .conditionEnded)
+                technicalEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .conditionEnded)
             )
         }
         if let lost = lostStreams.firstIndex(where: { $0.stream == stream }) {
             lostStreams.remove(at: lost)
             events.append(
-                streamEvent(
+                technicalEvent(
                     .technicalCleared,
                     stream: stream,
                     .streamEndedUnexpectedly,
@@ -186,7 +186,7 @@ public struct AlarmEngine: Sendable {
         )
     }
 
-    func streamEvent(
+    func technicalEvent(
         _ kind: AlertEvent.Kind,
         stream: String,
         _ condition: TechnicalCondition,
