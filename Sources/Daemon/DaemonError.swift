@@ -31,6 +31,7 @@ public enum DaemonError: Error, Equatable, CustomStringConvertible {
     /// A journal entry with one of our `MESSAGE_ID`s lacks a field or holds an unreadable value (nil: missing).
     case malformedAlertEntry(field: String, value: String?)
 
+    /// A one-line message fit for the journal, naming the file, key, stream or call at fault.
     public var description: String {
         switch self {
         case .configFileUnreadable(let path, let reason):
