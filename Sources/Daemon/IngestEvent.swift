@@ -18,6 +18,16 @@ enum IngestEvent: Sendable, Equatable {
     case stalled(streamID: String, idleSeconds: Double)
     /// A connection was turned away before a stream opened; `streamID` when the header named one.
     case refused(streamID: String?, reason: String)
+
+    /// The event stream the alert side reads and the continuation ``IngestService`` yields into; when the
+    /// reader falls behind, the oldest events are dropped first.
+    static func makeStream(
+        keepingNewest count: Int = 1024
+    )
+        -> (stream: AsyncStream<IngestEvent>, continuation: AsyncStream<IngestEvent>.Continuation)
+    {
+        AsyncStream.makeStream(of: IngestEvent.self, bufferingPolicy: .bufferingNewest(count))
+    }
 }
 
 /// Where a stream comes from.

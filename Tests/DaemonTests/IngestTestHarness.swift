@@ -86,10 +86,7 @@ struct IngestHarness {
             windowValueCount: configuration.pipeline.windowValueCount,
             shardCount: shards
         )
-        let (events, continuation) = AsyncStream.makeStream(
-            of: IngestEvent.self,
-            bufferingPolicy: .bufferingNewest(10_000)
-        )
+        let (events, continuation) = IngestEvent.makeStream(keepingNewest: 10_000)
         let service = try await IngestService.start(
             configuration: configuration,
             queue: queue,
