@@ -34,10 +34,15 @@ public enum PreprocessingStep: Sendable, Equatable {
 
 /// One biquad `H(z) = (b0 + b1 z⁻¹ + b2 z⁻²) / (1 + a1 z⁻¹ + a2 z⁻²)`.
 public struct SecondOrderSection: Sendable, Equatable {
+    /// Numerator coefficient of z⁰.
     public var b0: Double
+    /// Numerator coefficient of z⁻¹.
     public var b1: Double
+    /// Numerator coefficient of z⁻².
     public var b2: Double
+    /// Denominator coefficient of z⁻¹ (a0 = 1).
     public var a1: Double
+    /// Denominator coefficient of z⁻².
     public var a2: Double
 
     /// Creates a section from coefficients already normalised so that a0 = 1.

@@ -1,7 +1,9 @@
 /// A set of leads by their index in the model's lead order (bit i = lead i).
 public struct LeadSet: OptionSet, Sendable, Hashable {
+    /// Bit i set when lead i is in the set.
     public var rawValue: UInt16
 
+    /// The set with these bits.
     public init(rawValue: UInt16) {
         self.rawValue = rawValue
     }

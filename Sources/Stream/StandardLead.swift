@@ -3,6 +3,7 @@
 /// Names compare case-insensitively (`avr`, `AVR` and `aVR` are the same lead), as recordings and devices
 /// spell them differently.
 public enum StandardLead: Int, CaseIterable, Sendable {
+    /// The leads in the conventional order: limb leads, augmented limb leads, precordial leads.
     case i, ii, iii, aVR, aVL, aVF, v1, v2, v3, v4, v5, v6
 
     /// The conventional spelling: `I`, `II`, `III`, `aVR`, `aVL`, `aVF`, `V1` … `V6`.
