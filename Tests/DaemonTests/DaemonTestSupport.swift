@@ -28,9 +28,12 @@ enum DaemonTestSupport {
         return path
     }
 
-    /// A fresh directory for sockets; UNIX socket paths must stay under 108 bytes, so it lives in /tmp.
+    /// A fresh directory for sockets in the system's temporary directory; its name is short because a UNIX
+    /// socket path must fit in 108 bytes.
     static func temporaryDirectory() throws -> String {
-        let path = "/tmp/ecgt-\(UInt32.random(in: 0...UInt32.max))"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ecgt-\(UInt32.random(in: 0...UInt32.max))"
+        ).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }

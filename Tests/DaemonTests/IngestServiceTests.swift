@@ -275,6 +275,7 @@ import Testing
 
     @Test func adoptsAnInheritedListeningSocket() async throws {
         let directory = try DaemonTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/inherited.sock"
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
@@ -301,11 +302,11 @@ import Testing
         }
         await harness.finish()
         #expect(harness.service.boundSocketPath == nil)
-        unlink(path)
     }
 
     @Test func regularFileOnStandardInputIsRefusedAtStart() async throws {
         let directory = try DaemonTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = directory + "/input.bin"
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let descriptor = open(path, O_RDONLY)

@@ -68,6 +68,8 @@ struct IngestHarness {
     let recorder: EventRecorder
     let collectors: [WindowCollector]
     let socketPath: String
+    /// The temporary directory holding the socket.
+    let directory: String
     private let eventTask: Task<Void, Never>
 
     /// Starts the service; `configure` adjusts the defaults (12 leads at 100 Hz, 250/50 windows, 2 shards).
@@ -87,12 +89,18 @@ struct IngestHarness {
             shardCount: shards
         )
         let (events, continuation) = IngestEvent.makeStream(keepingNewest: 10_000)
-        let service = try await IngestService.start(
-            configuration: configuration,
-            queue: queue,
-            events: continuation,
-            logger: DaemonTestSupport.logger
-        )
+        let service: IngestService
+        do {
+            service = try await IngestService.start(
+                configuration: configuration,
+                queue: queue,
+                events: continuation,
+                logger: DaemonTestSupport.logger
+            )
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
         let recorder = EventRecorder()
         let eventTask = Task { await recorder.consume(events) }
         return IngestHarness(
@@ -101,6 +109,7 @@ struct IngestHarness {
             recorder: recorder,
             collectors: (0..<shards).map { WindowCollector(queue: queue, shard: $0) },
             socketPath: configuration.socketPath ?? "",
+            directory: directory,
             eventTask: eventTask,
             continuation: continuation
         )
@@ -114,6 +123,7 @@ struct IngestHarness {
         recorder: EventRecorder,
         collectors: [WindowCollector],
         socketPath: String,
+        directory: String,
         eventTask: Task<Void, Never>,
         continuation: AsyncStream<IngestEvent>.Continuation
     ) {
@@ -122,6 +132,7 @@ struct IngestHarness {
         self.recorder = recorder
         self.collectors = collectors
         self.socketPath = socketPath
+        self.directory = directory
         self.eventTask = eventTask
         self.continuation = continuation
     }
@@ -142,11 +153,12 @@ struct IngestHarness {
         }
     }
 
-    /// Stops the collectors and the event recording.
+    /// Stops the collectors and the event recording, and removes the temporary directory.
     func finish() async {
         for collector in collectors { await collector.stop() }
         continuation.finish()
         await eventTask.value
+        try? FileManager.default.removeItem(atPath: directory)
     }
 
     /// Every window delivered so far, by stream.

@@ -33,7 +33,7 @@ import Testing
         #expect(throws: (any Error).self) { try ReplayCommand.parse(["a", "b"]) }
         #expect(throws: (any Error).self) { try ReplayCommand.parse(["a", "--parallel", "2"]) }
         #expect(throws: Never.self) {
-            try ReplayCommand.parse(["a", "b", "--socket", "/tmp/x.sock", "--parallel", "3"])
+            try ReplayCommand.parse(["a", "b", "--socket", "ingest.sock", "--parallel", "3"])
         }
     }
 
