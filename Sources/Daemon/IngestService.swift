@@ -65,6 +65,7 @@ final class IngestService: Service {
                 standardInputDone = try await openStandardInput(group: group, context: context)
             } catch {
                 try? await serverChannel?.close()
+                if let boundPath { unlink(boundPath) }
                 throw error
             }
         }
