@@ -82,6 +82,8 @@ struct IngestHarness {
             socketPath: directory + "/ingest.sock",
             pipeline: try DaemonTestSupport.pipelineConfiguration()
         )
+        // Slow machines (or sanitizers) must not turn a waiting test stream into an idle timeout.
+        configuration.idleTimeoutSeconds = 60
         configure(&configuration)
         let queue = try WindowQueue(
             capacity: configuration.maxStreams,
