@@ -6,11 +6,23 @@ import Synchronization
 @testable import Daemon
 
 /// Records ingest events and lets a test wait, without sleeping, until they satisfy a condition.
+///
+/// A wait also ends when its task is cancelled (a test over its time limit), so a failing test fails
+/// instead of hanging the test process.
 final class EventRecorder: Sendable {
-    private typealias Waiter = (
-        condition: @Sendable ([IngestEvent]) -> Bool, continuation: CheckedContinuation<Void, Never>
-    )
-    private let state = Mutex<(events: [IngestEvent], waiters: [Waiter])>(([], []))
+    private struct Waiter {
+        var id: Int
+        var condition: @Sendable ([IngestEvent]) -> Bool
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var events: [IngestEvent] = []
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+    }
+
+    private let state = Mutex(State())
 
     /// Consumes `stream` until it finishes.
     func consume(_ stream: AsyncStream<IngestEvent>) async {
@@ -28,15 +40,27 @@ final class EventRecorder: Sendable {
 
     var events: [IngestEvent] { state.withLock { $0.events } }
 
-    /// Returns once the events recorded so far satisfy `condition`.
+    /// Returns once the events recorded so far satisfy `condition`, or the task is cancelled.
     func wait(until condition: @escaping @Sendable ([IngestEvent]) -> Bool) async {
-        await withCheckedContinuation { continuation in
-            let satisfied = state.withLock { state in
-                if condition(state.events) { return true }
-                state.waiters.append((condition, continuation))
-                return false
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if condition(state.events) || Task.isCancelled { return true }
+                    state.waiters.append(Waiter(id: id, condition: condition, continuation: continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if satisfied { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume()
         }
     }
 

@@ -118,7 +118,7 @@ import Testing
         let publisher = try queue.open(streamID: "s")
         let factory = try WindowFactory(streamID: "s")
         try factory.publish(5, to: publisher)
-        while collector.windows.withLock({ $0.isEmpty }) { await Task.yield() }
+        while collector.windows.withLock({ $0.isEmpty }), !Task.isCancelled { await Task.yield() }
         await collector.stop()
         #expect(collector.windows.withLock { $0.map(\.samples) } == [Array(repeating: 5, count: 10)])
     }
