@@ -32,43 +32,36 @@ import Testing
         }
     }
 
-    @Test func refusesBadThresholdsAndSteps() {
-        let leads = ["I", "II"]
-        #expect(throws: StreamError.self) {
+    @Test(
+        arguments: [
+            (SignalQualityThresholds(flatLinePeakToPeakMillivolts: -1, saturationMillivolts: 10), [], 1, "flat-line"),
+            (
+                SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: .nan), [], 1,
+                "saturation"
+            ),
+            (.standard, [PreprocessingStep.standardize(mean: [0], std: [1])], 1, "standardize needs 2"),
+            (.standard, [], 11, "maximum gap"),
+        ] as [(SignalQualityThresholds, [PreprocessingStep], Double, String)]
+    )
+    func refusesBadThresholdsStepsAndGaps(
+        quality: SignalQualityThresholds,
+        preprocessing: [PreprocessingStep],
+        maxGapSeconds: Double,
+        reason: String
+    ) {
+        #expect {
             try PipelineConfiguration(
                 sampleRateHz: 100,
                 windowSamples: 250,
                 hopSamples: 50,
-                leadNames: leads,
-                quality: SignalQualityThresholds(flatLinePeakToPeakMillivolts: -1, saturationMillivolts: 10)
+                leadNames: ["I", "II"],
+                preprocessing: preprocessing,
+                quality: quality,
+                maxGapSeconds: maxGapSeconds
             )
-        }
-        #expect(throws: StreamError.self) {
-            try PipelineConfiguration(
-                sampleRateHz: 100,
-                windowSamples: 250,
-                hopSamples: 50,
-                leadNames: leads,
-                quality: SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: .nan)
-            )
-        }
-        #expect(throws: StreamError.self) {
-            try PipelineConfiguration(
-                sampleRateHz: 100,
-                windowSamples: 250,
-                hopSamples: 50,
-                leadNames: leads,
-                preprocessing: [.standardize(mean: [0], std: [1])]
-            )
-        }
-        #expect(throws: StreamError.self) {
-            try PipelineConfiguration(
-                sampleRateHz: 100,
-                windowSamples: 250,
-                hopSamples: 50,
-                leadNames: leads,
-                maxGapSeconds: 11
-            )
+        } throws: { error in
+            guard case .badConfiguration(let message) = error as? StreamError else { return false }
+            return message.contains(reason)
         }
     }
 }
