@@ -1,0 +1,68 @@
+import Logging
+import NIOCore
+import Stream
+import Synchronization
+
+/// What every connection handler of one ingest service shares: configuration, the window queue, the event
+/// stream, and a few counters; all thread-safe, as handlers run on several event loops.
+final class IngestContext: Sendable {
+    let configuration: IngestConfiguration
+    let queue: WindowQueue
+    let events: AsyncStream<IngestEvent>.Continuation
+    let logger: Logger
+    /// Set when the service stops, so closing connections report why.
+    let isStopping = Atomic<Bool>(false)
+    /// Connections open now.
+    let connectionCount = Atomic<Int>(0)
+    private let designs = Mutex<[Int: ResamplerDesign]>([:])
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    init(
+        configuration: IngestConfiguration,
+        queue: WindowQueue,
+        events: AsyncStream<IngestEvent>.Continuation,
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.queue = queue
+        self.events = events
+        self.logger = logger
+    }
+
+    /// One resampler design per input rate, shared by every stream at that rate.
+    func resamplerDesign(inputRateHz: Int) -> ResamplerDesign {
+        if let design = designs.withLock({ $0[inputRateHz] }) { return design }
+        // Designed outside the lock: it takes a few milliseconds for rates with large factors.
+        let design = ResamplerDesign(
+            inputRateHz: inputRateHz,
+            outputRateHz: configuration.pipeline.sampleRateHz,
+            attenuationDecibels: configuration.pipeline.resamplerAttenuationDecibels
+        )
+        return designs.withLock { designs in
+            if let existing = designs[inputRateHz] { return existing }
+            designs[inputRateHz] = design
+            return design
+        }
+    }
+
+    /// Remembers an open connection so that shutdown can close it.
+    func track(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        channels.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in
+            _ = channels.withLock { $0.removeValue(forKey: key) }
+        }
+    }
+
+    /// Connections open now.
+    var openChannels: [any Channel] {
+        channels.withLock { Array($0.values) }
+    }
+
+    /// The protocol's error line: `{"error":code,"message":text[,"stream":id]}` and a newline.
+    static func errorLine(code: String, message: String, streamID: String?) -> String {
+        var members: [(key: String, value: JSONValue)] = [("error", .string(code)), ("message", .string(message))]
+        if let streamID { members.append(("stream", .string(streamID))) }
+        return JSONValue.object(members).serialized + "\n"
+    }
+}

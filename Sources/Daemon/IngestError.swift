@@ -1,0 +1,24 @@
+/// Why the ingest service could not start or had to stop.
+enum IngestError: Error, Equatable, CustomStringConvertible {
+    /// A system call failed.
+    case system(operation: String, errno: Int32)
+    /// The socket could not be set up (bind, inherited descriptor, mode).
+    case socket(reason: String)
+    /// Standard input cannot be read as a stream (a regular file or directory).
+    case unsupportedStandardInput(reason: String)
+    /// The stream on standard input broke the protocol or could not be read; the process exits non-zero.
+    case standardInput(reason: String)
+
+    var description: String {
+        switch self {
+        case .system(let operation, let errno):
+            "\(operation) failed with errno \(errno)"
+        case .socket(let reason):
+            "ingest socket: \(reason)"
+        case .unsupportedStandardInput(let reason):
+            "standard input: \(reason)"
+        case .standardInput(let reason):
+            "stream on standard input: \(reason)"
+        }
+    }
+}

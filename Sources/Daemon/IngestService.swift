@@ -1,0 +1,234 @@
+import Glibc
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Stream
+import Synchronization
+
+/// Serves the ingest protocol (docs/protocol.md) on a UNIX stream socket and, for development, on standard
+/// input; every connection is one stream, decoded and cut into windows for the ``WindowQueue``.
+///
+/// Fallible setup (binding or adopting the socket, opening standard input) happens in ``start(configuration:queue:events:logger:group:)``,
+/// before the service group runs, so a bad socket path fails start-up; ``run()`` then lives until graceful
+/// shutdown, when every connection gets a `service_stopping` error line and is closed (ending its stream),
+/// or, with standard input as the only input, until standard input ends.
+final class IngestService: Service {
+    /// The state shared with every connection.
+    let context: IngestContext
+    /// The path the service bound, `nil` for an inherited socket or none.
+    let boundSocketPath: String?
+    private let serverChannel: (any Channel)?
+    private let standardInputDone: EventLoopFuture<Void>?
+
+    private init(
+        context: IngestContext,
+        serverChannel: (any Channel)?,
+        boundSocketPath: String?,
+        standardInputDone: EventLoopFuture<Void>?
+    ) {
+        self.context = context
+        self.serverChannel = serverChannel
+        self.boundSocketPath = boundSocketPath
+        self.standardInputDone = standardInputDone
+    }
+
+    /// Opens the inputs and starts accepting streams.
+    ///
+    /// - Parameters:
+    ///   - configuration: inputs, limits, pipeline.
+    ///   - queue: where windows go; its capacity should be `configuration.maxStreams`.
+    ///   - events: stream lifecycle events for the alert side.
+    ///   - logger: for the service's own messages (`ecg.stream`, `ecg.source` metadata per connection).
+    ///   - group: the event loops serving connections.
+    /// - Throws: ``IngestError`` or ``StreamError/badConfiguration(reason:)`` when an input cannot be opened.
+    static func start(
+        configuration: IngestConfiguration,
+        queue: WindowQueue,
+        events: AsyncStream<IngestEvent>.Continuation,
+        logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) async throws -> IngestService {
+        try configuration.validate()
+        let context = IngestContext(configuration: configuration, queue: queue, events: events, logger: logger)
+        var serverChannel: (any Channel)?
+        var boundPath: String?
+        if let descriptor = configuration.inheritedSocketDescriptor {
+            serverChannel = try await serverBootstrap(group: group, context: context).withBoundSocket(descriptor).get()
+        } else if let path = configuration.socketPath {
+            serverChannel = try await bind(path: path, mode: configuration.socketMode, group: group, context: context)
+            boundPath = path
+        }
+        var standardInputDone: EventLoopFuture<Void>?
+        if configuration.readsStandardInput {
+            do {
+                standardInputDone = try await openStandardInput(group: group, context: context)
+            } catch {
+                try? await serverChannel?.close()
+                if let boundPath { unlink(boundPath) }
+                throw error
+            }
+        }
+        return IngestService(
+            context: context,
+            serverChannel: serverChannel,
+            boundSocketPath: boundPath,
+            standardInputDone: standardInputDone
+        )
+    }
+
+    /// Serves until graceful shutdown or cancellation, or, with standard input as the only input, until it ends.
+    ///
+    /// - Throws: ``IngestError/standardInput(reason:)`` when the stream on standard input breaks the protocol.
+    func run() async throws {
+        defer { removeBoundSocket() }
+        do {
+            try await withTaskCancellationOrGracefulShutdownHandler {
+                try await waitForInputsToEnd()
+            } onCancelOrGracefulShutdown: { [self] in
+                stop()
+            }
+        } catch {
+            stop()
+            await waitForConnectionsToClose()
+            throw error
+        }
+        stop()
+        await waitForConnectionsToClose()
+    }
+
+    private func waitForInputsToEnd() async throws {
+        if let standardInputDone {
+            try await standardInputDone.get()
+            guard serverChannel != nil else { return }
+        }
+        if let serverChannel {
+            try await serverChannel.closeFuture.get()
+        }
+    }
+
+    /// Stops accepting and asks every connection to close.
+    private func stop() {
+        guard !context.isStopping.exchange(true, ordering: .relaxed) else { return }
+        serverChannel?.close(promise: nil)
+        for channel in context.openChannels {
+            channel.pipeline.fireUserInboundEventTriggered(IngestHandler.ServiceStopping())
+        }
+    }
+
+    private func waitForConnectionsToClose() async {
+        for channel in context.openChannels {
+            try? await channel.closeFuture.get()
+        }
+    }
+
+    private func removeBoundSocket() {
+        guard let boundSocketPath else { return }
+        unlink(boundSocketPath)
+    }
+
+    // MARK: - Inputs
+
+    private static func serverBootstrap(group: any EventLoopGroup, context: IngestContext) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try addHandlers(to: channel, context: context, source: .socket, completion: nil)
+                }
+            }
+    }
+
+    private static func bind(
+        path: String,
+        mode: UInt32,
+        group: any EventLoopGroup,
+        context: IngestContext
+    )
+        async throws -> any Channel
+    {
+        let channel: any Channel
+        do {
+            channel = try await serverBootstrap(group: group, context: context)
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        } catch {
+            throw IngestError.socket(reason: "cannot bind \(path): \(error)")
+        }
+        // Until this chmod, the umask decides who may connect; under systemd the socket unit sets the mode.
+        guard chmod(path, mode_t(mode)) == 0 else {
+            let error = errno
+            try? await channel.close()
+            throw IngestError.socket(reason: "cannot set mode \(String(mode, radix: 8)) on \(path): errno \(error)")
+        }
+        return channel
+    }
+
+    private static func openStandardInput(
+        group: any EventLoopGroup,
+        context: IngestContext
+    ) async throws
+        -> EventLoopFuture<Void>
+    {
+        let descriptor = context.configuration.standardInputDescriptor
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw IngestError.system(operation: "fstat stdin", errno: errno) }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG, S_IFDIR:
+            throw IngestError.unsupportedStandardInput(
+                reason: "a regular file cannot be watched for more data; pipe it in (cat FILE | ecg-monitor …)"
+            )
+        default:
+            break
+        }
+        let loop = group.next()
+        let done = loop.makePromise(of: Void.self)
+        do {
+            _ = try await NIOPipeBootstrap(group: loop)
+                .channelOption(.allowRemoteHalfClosure, value: true)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try addHandlers(to: channel, context: context, source: .standardInput, completion: done)
+                    }
+                }
+                .takingOwnershipOfDescriptor(input: descriptor).get()
+        } catch {
+            done.fail(error)
+            throw IngestError.unsupportedStandardInput(reason: "\(error)")
+        }
+        return done.futureResult
+    }
+
+    /// Idle timer, then the stream handler; a connection over the limit gets a refusal line instead.
+    private static func addHandlers(
+        to channel: any Channel,
+        context: IngestContext,
+        source: IngestSource,
+        completion: EventLoopPromise<Void>?
+    ) throws {
+        let count = context.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
+        channel.closeFuture.whenComplete { _ in context.connectionCount.wrappingSubtract(1, ordering: .relaxed) }
+        guard count <= context.configuration.connectionLimit, !context.isStopping.load(ordering: .relaxed) else {
+            let reason =
+                context.isStopping.load(ordering: .relaxed)
+                ? "the service is stopping"
+                : "the limit of \(context.configuration.connectionLimit) connections is reached"
+            context.events.yield(.refused(streamID: nil, reason: reason))
+            let line = IngestContext.errorLine(
+                code: StreamError.refused(reason: reason).code,
+                message: reason,
+                streamID: nil
+            )
+            channel.writeAndFlush(channel.allocator.buffer(string: line)).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+            return
+        }
+        context.track(channel)
+        let idle = TimeAmount.nanoseconds(Int64(context.configuration.idleTimeoutSeconds * 1e9))
+        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+        try channel.pipeline.syncOperations.addHandler(
+            IngestHandler(shared: context, source: source, completion: completion)
+        )
+    }
+}

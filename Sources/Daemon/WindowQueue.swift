@@ -1,0 +1,237 @@
+import Glibc
+import Stream
+import Synchronization
+
+/// Hands completed windows from ingest to the inference workers without allocating, newest window per stream
+/// first, batched across streams.
+///
+/// Layout: every stream holds a slot, chosen at ``open(streamID:)`` from a fixed pool (the stream limit), and
+/// every slot owns two window buffers, preallocated: *staging*, which only the stream's producer writes, and
+/// *pending*, the window waiting for a worker. Publishing copies the window into staging outside any lock,
+/// then swaps staging and pending under the lock of the slot's shard; if pending still held an undelivered
+/// window, that older window is dropped and counted (``Tag/skippedBefore``), so under overload every stream's
+/// newest window wins and the event loop never waits for a worker.
+///
+/// Streams are sharded across workers: a stream joins the shard serving the fewest streams, and worker k
+/// only ever calls ``popBatch(shard:maxBatch:into:tags:timeout:)`` with `shard: k`. A shard has one
+/// `Synchronization.Mutex`, a FIFO of slots holding a pending window, and a wake-up pipe that the producer
+/// writes only when its worker is waiting. The worker copies the windows into its batch under the lock
+/// (one `memcpy` of `leads × samples` floats each, about a microsecond), so a slot is never read and reused at
+/// the same time.
+final class WindowQueue: Sendable {
+    /// Identifies a stream's slot; the generation tells apart streams that used the same slot.
+    struct Ticket: Sendable, Hashable {
+        let slot: Int
+        let generation: UInt64
+    }
+
+    /// What a worker learns about each window of its batch.
+    struct Tag: Sendable {
+        /// Stream id, stream-time span and signal quality of the window.
+        var info: WindowInfo
+        /// Windows of this stream dropped since the previous one delivered, because a newer one replaced them.
+        var skippedBefore: Int
+        /// The stream's slot.
+        var ticket: Ticket
+        /// Whether the stream has closed and this is its last window.
+        var isFinal: Bool
+
+        /// A placeholder to fill a worker's tag array with before its first batch.
+        static let empty = Tag(
+            info: WindowInfo(streamID: "", startSample: 0, sampleCount: 0, sampleRateHz: 1, quality: .clean),
+            skippedBefore: 0,
+            ticket: Ticket(slot: -1, generation: 0),
+            isFinal: false
+        )
+    }
+
+    /// Why a stream could not be opened.
+    enum OpenError: Error, Equatable {
+        /// Every slot is taken.
+        case full(limit: Int)
+        /// Another open stream has this id.
+        case duplicateID(String)
+    }
+
+    /// Counts since the queue was created.
+    struct Statistics: Sendable, Equatable {
+        var published = 0
+        var delivered = 0
+        var skipped = 0
+    }
+
+    /// Floats per window: leads × samples.
+    let windowValueCount: Int
+    /// Streams that can be open at once (the pool holds twice as many slots, see ``Registry``).
+    let capacity: Int
+    /// Number of shards (inference workers).
+    let shardCount: Int
+
+    // The buffers are shared memory whose ownership the locks hand over: a slot's staging buffer is touched
+    // only by its producer (one event loop), its pending buffer only under its shard's lock.
+    nonisolated(unsafe) private let buffers: UnsafeMutablePointer<Float>
+    private let registry: Mutex<Registry>
+    private let shards: [Shard]
+
+    /// Allocates every buffer.
+    ///
+    /// - Parameters:
+    ///   - capacity: streams open at once, at least 1.
+    ///   - windowValueCount: floats per window (`[leads][samples]`).
+    ///   - shardCount: inference workers, at least 1.
+    /// - Throws: ``IngestError/system(operation:errno:)`` if a wake-up pipe cannot be created.
+    init(capacity: Int, windowValueCount: Int, shardCount: Int) throws(IngestError) {
+        precondition(capacity >= 1 && windowValueCount >= 1 && shardCount >= 1, "queue dimensions must be positive")
+        self.capacity = capacity
+        self.windowValueCount = windowValueCount
+        self.shardCount = shardCount
+        let slotCount = Registry.slotCount(capacity: capacity)
+        buffers = .allocate(capacity: slotCount * 2 * windowValueCount)
+        buffers.initialize(repeating: 0, count: slotCount * 2 * windowValueCount)
+        registry = Mutex(Registry(capacity: capacity, shardCount: shardCount))
+        var shards: [Shard] = []
+        for _ in 0..<shardCount {
+            shards.append(try Shard(slotCount: slotCount))
+        }
+        self.shards = shards
+    }
+
+    deinit {
+        buffers.deallocate()
+    }
+
+    // MARK: - Producer side
+
+    /// Reserves a slot for a stream.
+    ///
+    /// - Throws: ``OpenError`` when the pool is full or the id is in use.
+    func open(streamID: String) throws(OpenError) -> Publisher {
+        let result = registry.withLock { registry -> Result<(Ticket, Int), OpenError> in
+            registry.open(streamID: streamID)
+        }
+        let (ticket, shard) = try result.get()
+        let staging = shards[shard].state.withLock { state in state.reset(ticket: ticket) }
+        return Publisher(queue: self, ticket: ticket, shard: shard, streamID: streamID, stagingBuffer: staging)
+    }
+
+    /// The producer's handle on its slot; not thread-safe: one stream, one event loop.
+    final class Publisher {
+        /// The stream's slot.
+        let ticket: Ticket
+        /// The shard, hence the worker, serving the stream.
+        let shard: Int
+        private let queue: WindowQueue
+        private let streamID: String
+        private var stagingBuffer: Int
+        private var isClosed = false
+
+        fileprivate init(queue: WindowQueue, ticket: Ticket, shard: Int, streamID: String, stagingBuffer: Int) {
+            self.queue = queue
+            self.ticket = ticket
+            self.shard = shard
+            self.streamID = streamID
+            self.stagingBuffer = stagingBuffer
+        }
+
+        deinit {
+            close()
+        }
+
+        /// Copies `window` into the slot and makes it the stream's pending window, replacing an older one.
+        ///
+        /// - Complexity: one copy of the window, one lock, no allocation.
+        func publish(_ window: StreamWindow) {
+            precondition(!isClosed, "publishing to a closed stream")
+            window.copySamples(into: queue.buffer(slot: ticket.slot, index: stagingBuffer))
+            let (staging, wake) = queue.shards[shard].state.withLock { state in
+                state.publish(slot: ticket.slot, info: window.info)
+            }
+            stagingBuffer = staging
+            if wake { queue.shards[shard].wake() }
+        }
+
+        /// Ends the stream: its id is free again at once; its slot once its last pending window is taken.
+        func close() {
+            guard !isClosed else { return }
+            isClosed = true
+            let freeNow = queue.shards[shard].state.withLock { state in state.close(slot: ticket.slot) }
+            queue.registry.withLock { registry in
+                registry.release(streamID: streamID, shard: shard)
+                if freeNow { registry.free(slot: ticket.slot) }
+            }
+        }
+    }
+
+    // MARK: - Consumer side
+
+    /// Waits for windows of one shard and copies up to `maxBatch` of them into a batch.
+    ///
+    /// - Parameters:
+    ///   - shard: the caller's shard; one caller per shard.
+    ///   - maxBatch: at most this many windows, at least 1.
+    ///   - batch: receives `[n][leads][samples]` floats, room for `maxBatch` windows.
+    ///   - tags: receives the n windows' tags in `tags[0..<n]`; must hold at least `maxBatch` elements.
+    ///   - timeout: how long to wait when no window is pending, so the caller can tick a heartbeat and check
+    ///     its stop flag.
+    /// - Returns: n, the windows copied; 0 after the timeout or once ``stop()`` was called.
+    /// - Complexity: O(n · window) copying; allocates nothing.
+    func popBatch(
+        shard: Int,
+        maxBatch: Int,
+        into batch: UnsafeMutablePointer<Float>,
+        tags: inout [Tag],
+        timeout: Duration
+    ) -> Int {
+        precondition(maxBatch >= 1 && tags.count >= maxBatch, "tags must have room for a full batch")
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: timeout)
+        while true {
+            let taken = shards[shard].state.withLock { state in
+                state.take(maxBatch: maxBatch, tags: &tags) { slot, pendingBuffer, batchIndex in
+                    (batch + batchIndex * windowValueCount).update(
+                        from: buffer(slot: slot, index: pendingBuffer),
+                        count: windowValueCount
+                    )
+                }
+            }
+            if taken > 0 {
+                for index in 0..<taken where tags[index].isFinal {
+                    let slot = tags[index].ticket.slot
+                    registry.withLock { registry in registry.free(slot: slot) }
+                }
+                return taken
+            }
+            if shards[shard].state.withLock({ $0.isStopped }) { return 0 }
+            let remaining = clock.now.duration(to: deadline)
+            guard remaining > .zero else { return 0 }
+            shards[shard].waitForWakeUp(timeout: remaining)
+        }
+    }
+
+    /// Makes every waiting and future ``popBatch(shard:maxBatch:into:tags:timeout:)`` return promptly.
+    func stop() {
+        for shard in shards {
+            shard.state.withLock { $0.isStopped = true }
+            shard.wake()
+        }
+    }
+
+    /// Counts over all shards.
+    var statistics: Statistics {
+        shards.reduce(into: Statistics()) { total, shard in
+            let counts = shard.state.withLock { $0.statistics }
+            total.published += counts.published
+            total.delivered += counts.delivered
+            total.skipped += counts.skipped
+        }
+    }
+
+    /// Streams open now, per shard.
+    var openStreamsPerShard: [Int] {
+        registry.withLock { $0.activePerShard }
+    }
+
+    private func buffer(slot: Int, index: Int) -> UnsafeMutablePointer<Float> {
+        buffers + (slot * 2 + index) * windowValueCount
+    }
+}

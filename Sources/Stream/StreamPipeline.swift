@@ -1,0 +1,232 @@
+/// One stream's path from decoded frames to model windows; pure, single-threaded, allocation-free per sample.
+///
+/// Per input instant: non-finite values are replaced by the lead's last finite value (so filter state
+/// never becomes NaN) and flagged, as are saturated ones; leads are mapped to the model's order (deriving
+/// III, aVR, aVL, aVF if needed); the polyphase resampler brings them to the model's rate; the raw result
+/// feeds the quality checks and the preprocessed result feeds the model ring. Every `hop` samples after
+/// the first `window`, the window is offered to the caller.
+public final class StreamPipeline {
+    /// Counters since the stream began.
+    public struct Statistics: Sendable, Equatable {
+        /// Input instants received, including filled gaps.
+        public var inputSamples = 0
+        /// Instants at the model's rate produced.
+        public var outputSamples = 0
+        /// Windows completed.
+        public var windows = 0
+        /// Input values (instants × leads sent) that were not finite.
+        public var nonFiniteValues = 0
+        /// Input values at an i16 rail or beyond the saturation threshold.
+        public var saturatedValues = 0
+        /// Input instants filled in for lost frames.
+        public var missingSamples = 0
+    }
+
+    /// The stream's header.
+    public let header: StreamHeader
+    /// What the stream is turned into.
+    public let configuration: PipelineConfiguration
+    /// How sent leads become model leads.
+    public let mapping: LeadMapping
+    /// Counters since the stream began.
+    public private(set) var statistics = Statistics()
+
+    private let resampler: Resampler
+    private let preprocessor: Preprocessor
+    private let assembler: WindowAssembler
+    private let inputFlags: LeadRingBuffer<UInt8>
+    private let saturationLimit: Float
+    private let maxGapSamples: Int
+    private var nextFrameIndex: UInt32?
+    private var lastAttributedInput = -1
+    // Scratch for one instant, allocated once.
+    private let held: UnsafeMutablePointer<Float>
+    private let sentValues: UnsafeMutablePointer<Float>
+    private let sentFlags: UnsafeMutablePointer<UInt8>
+    private let modelValues: UnsafeMutablePointer<Float>
+    private let modelFlags: UnsafeMutablePointer<UInt8>
+    private let resampled: UnsafeMutablePointer<Float>
+    private let resampledFlags: UnsafeMutablePointer<UInt8>
+    private let preprocessed: UnsafeMutablePointer<Double>
+    private let preprocessedFloat: UnsafeMutablePointer<Float>
+
+    /// Builds the pipeline for a stream.
+    ///
+    /// - Parameters:
+    ///   - header: the stream's decoded header.
+    ///   - configuration: the model's side.
+    ///   - resamplerDesign: a design for the header's rate to the model's rate, to share one among streams;
+    ///     `nil` designs one.
+    /// - Throws: ``StreamError/missingLead(name:)`` when the model needs a lead the stream cannot give.
+    public init(
+        header: StreamHeader,
+        configuration: PipelineConfiguration,
+        resamplerDesign: ResamplerDesign? = nil
+    )
+        throws(StreamError)
+    {
+        self.header = header
+        self.configuration = configuration
+        mapping = try LeadMapping(sent: header.leads, model: configuration.leads)
+        let design =
+            resamplerDesign
+            ?? ResamplerDesign(
+                inputRateHz: header.sampleRateHz,
+                outputRateHz: configuration.sampleRateHz,
+                attenuationDecibels: configuration.resamplerAttenuationDecibels
+            )
+        precondition(
+            design.inputRateHz == header.sampleRateHz && design.outputRateHz == configuration.sampleRateHz,
+            "the shared resampler design must match the stream's and the model's rates"
+        )
+        let modelLeads = configuration.leads.count
+        let sentLeads = header.leads.count
+        resampler = Resampler(design: design, leadCount: modelLeads)
+        preprocessor = try Preprocessor(steps: configuration.preprocessing, leadCount: modelLeads)
+        assembler = WindowAssembler(
+            leadCount: modelLeads,
+            windowSamples: configuration.windowSamples,
+            hopSamples: configuration.hopSamples,
+            thresholds: configuration.quality
+        )
+        // Inputs between the last attributed instant and the newest: the filter span plus one output step.
+        inputFlags = LeadRingBuffer(
+            leadCount: modelLeads,
+            minimumCapacity: design.tapsPerPhase + design.downFactor / design.upFactor + 2,
+            initial: 0
+        )
+        saturationLimit = Float(configuration.quality.saturationMillivolts)
+        maxGapSamples = Int(configuration.maxGapSeconds * Double(header.sampleRateHz))
+        held = .allocate(capacity: sentLeads)
+        held.initialize(repeating: 0, count: sentLeads)
+        sentValues = .allocate(capacity: sentLeads)
+        sentFlags = .allocate(capacity: sentLeads)
+        modelValues = .allocate(capacity: modelLeads)
+        modelFlags = .allocate(capacity: modelLeads)
+        resampled = .allocate(capacity: modelLeads)
+        resampledFlags = .allocate(capacity: modelLeads)
+        preprocessed = .allocate(capacity: modelLeads)
+        preprocessedFloat = .allocate(capacity: modelLeads)
+    }
+
+    deinit {
+        for pointer in [held, sentValues, modelValues, resampled, preprocessedFloat] { pointer.deallocate() }
+        sentFlags.deallocate()
+        modelFlags.deallocate()
+        resampledFlags.deallocate()
+        preprocessed.deallocate()
+    }
+
+    /// Seconds between a sample's arrival and the moment its model-rate counterpart exists (resampler delay).
+    public var latencySeconds: Double { resampler.design.latencySeconds }
+
+    /// Runs a decoded frame through the pipeline.
+    ///
+    /// - Parameters:
+    ///   - frame: from this stream's ``FrameDecoder``.
+    ///   - onWindow: called for each window completed by this frame, in order; the window is valid only
+    ///     during the call.
+    /// - Throws: ``StreamError/sampleGap(expectedIndex:receivedIndex:)`` when frames were lost beyond the
+    ///   allowed gap or arrive out of order.
+    /// - Complexity: O(samples · leads · K) where K is the resampler's taps per phase.
+    public func append(_ frame: SampleFrame, onWindow: (StreamWindow) -> Void) throws(StreamError) {
+        precondition(frame.leadCount == header.leads.count, "frame from another stream's decoder")
+        if let first = frame.firstSampleIndex {
+            if let expected = nextFrameIndex, first != expected {
+                let gap = first &- expected
+                guard gap < 1 << 31, Int(gap) <= maxGapSamples else {
+                    throw .sampleGap(expectedIndex: expected, receivedIndex: first)
+                }
+                fillGap(Int(gap), onWindow: onWindow)
+            }
+            nextFrameIndex = first &+ UInt32(truncatingIfNeeded: frame.sampleCount)
+        }
+        let leadCount = frame.leadCount
+        for instant in 0..<frame.sampleCount {
+            let offset = instant * leadCount
+            for lead in 0..<leadCount {
+                let value = frame.millivolts[offset + lead]
+                var flags: UInt8 = 0
+                if value.isFinite {
+                    held[lead] = value
+                    if frame.railed[offset + lead] || abs(value) > saturationLimit { flags = SampleFlags.saturated }
+                } else {
+                    flags = SampleFlags.nonFinite
+                }
+                sentValues[lead] = held[lead]
+                sentFlags[lead] = flags
+            }
+            pushInstant(onWindow: onWindow)
+        }
+    }
+
+    /// Fills lost input instants with each lead's last value, flagged missing.
+    private func fillGap(_ count: Int, onWindow: (StreamWindow) -> Void) {
+        let leadCount = header.leads.count
+        for _ in 0..<count {
+            sentValues.update(from: held, count: leadCount)
+            sentFlags.update(repeating: SampleFlags.missing, count: leadCount)
+            pushInstant(onWindow: onWindow)
+        }
+    }
+
+    private func pushInstant(onWindow: (StreamWindow) -> Void) {
+        countInput()
+        mapping.apply(sent: sentValues, sentFlags: sentFlags, model: modelValues, modelFlags: modelFlags)
+        resampler.push(modelValues)
+        inputFlags.append(modelFlags)
+        let modelLeads = configuration.leads.count
+        while resampler.popOutput(into: resampled) {
+            attributeFlags(throughInput: resampler.inputIndex(atOutput: resampler.outputCount - 1))
+            for lead in 0..<modelLeads { preprocessed[lead] = Double(resampled[lead]) }
+            preprocessor.apply(preprocessed)
+            for lead in 0..<modelLeads { preprocessedFloat[lead] = Float(preprocessed[lead]) }
+            statistics.outputSamples += 1
+            guard assembler.append(model: preprocessedFloat, raw: resampled, flags: resampledFlags) else { continue }
+            statistics.windows += 1
+            let info = WindowInfo(
+                streamID: header.streamID,
+                startSample: Int64(assembler.sampleCount - configuration.windowSamples),
+                sampleCount: configuration.windowSamples,
+                sampleRateHz: configuration.sampleRateHz,
+                quality: assembler.quality()
+            )
+            onWindow(StreamWindow(info: info, assembler: assembler))
+        }
+    }
+
+    /// ORs the flags of inputs not yet attributed, up to and including `lastInput`, into `resampledFlags`.
+    private func attributeFlags(throughInput lastInput: Int) {
+        let modelLeads = configuration.leads.count
+        resampledFlags.update(repeating: 0, count: modelLeads)
+        guard lastInput > lastAttributedInput else { return }
+        for input in (lastAttributedInput + 1)...lastInput {
+            for lead in 0..<modelLeads {
+                resampledFlags[lead] |= inputFlags[lead: lead, index: input]
+            }
+        }
+        lastAttributedInput = lastInput
+    }
+
+    private func countInput() {
+        statistics.inputSamples += 1
+        for lead in 0..<header.leads.count {
+            let flags = sentFlags[lead]
+            if flags & SampleFlags.nonFinite != 0 { statistics.nonFiniteValues += 1 }
+            if flags & SampleFlags.saturated != 0 { statistics.saturatedValues += 1 }
+        }
+        if sentFlags[0] & SampleFlags.missing != 0 { statistics.missingSamples += 1 }
+    }
+
+    // MARK: - Testing
+
+    /// Checks every component's invariants; tests call it after every mutation.
+    func testOnly_checkInvariants() {
+        resampler.testOnly_checkInvariants()
+        preprocessor.testOnly_checkInvariants()
+        assembler.testOnly_checkInvariants()
+        inputFlags.testOnly_checkInvariants()
+        precondition(lastAttributedInput < resampler.inputCount)
+        precondition(statistics.outputSamples == resampler.outputCount)
+    }
+}

@@ -1,0 +1,85 @@
+import Testing
+
+@testable import Stream
+
+@Suite struct StreamHeaderTests {
+    private func parse(_ text: String) throws(StreamError) -> StreamHeader {
+        try StreamHeader.parse(line: Array(text.utf8))
+    }
+
+    @Test func parsesAFullHeader() throws {
+        let header = try parse(
+            #"{"version":1,"stream":"bed-12","rate_hz":500,"leads":["i","II","v1","V2","V3","V4","V5","V6"],"format":"i16le","gain":[1000,1000,1000,1000,1000,1000,1000,2000],"baseline":5,"start":"2024-05-01T10:00:00Z"}"#
+        )
+        #expect(header.streamID == "bed-12")
+        #expect(header.sampleRateHz == 500)
+        #expect(header.leads == [.i, .ii, .v1, .v2, .v3, .v4, .v5, .v6])
+        #expect(
+            header.format
+                == .int16(
+                    gain: [1000, 1000, 1000, 1000, 1000, 1000, 1000, 2000],
+                    baseline: Array(repeating: 5, count: 8)
+                )
+        )
+        #expect(header.start == "2024-05-01T10:00:00Z")
+    }
+
+    @Test(arguments: [
+        SampleFormat.float32, .csv, .int16(gain: [200, 400], baseline: [0, 0]),
+        .int16(gain: [1000, 1000], baseline: [3, -4]),
+    ])
+    func jsonLineRoundTrips(format: SampleFormat) throws {
+        let header = try StreamHeader(
+            streamID: "a.b:c@d_e-1",
+            sampleRateHz: 360,
+            leads: [.ii, .v5],
+            format: format,
+            start: "now"
+        )
+        let line = header.jsonLine
+        #expect(line.hasSuffix("\n"))
+        #expect(try parse(String(line.dropLast())) == header)
+    }
+
+    @Test(arguments: [
+        (#"[1]"#, "expected a JSON object"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"f32le","rate":1}"#, "unknown key 'rate'"),
+        (#"{"stream":"a","stream":"b","rate_hz":100,"leads":["I"],"format":"f32le"}"#, "appears twice"),
+        (#"{"rate_hz":100,"leads":["I"],"format":"f32le"}"#, "missing 'stream'"),
+        (#"{"stream":"","rate_hz":100,"leads":["I"],"format":"f32le"}"#, "1 to 64 characters"),
+        (#"{"stream":"a b","rate_hz":100,"leads":["I"],"format":"f32le"}"#, "may only contain"),
+        (#"{"stream":"a","rate_hz":99,"leads":["I"],"format":"f32le"}"#, "outside 100...1000"),
+        (#"{"stream":"a","rate_hz":1001,"leads":["I"],"format":"f32le"}"#, "outside 100...1000"),
+        (#"{"stream":"a","rate_hz":250.5,"leads":["I"],"format":"f32le"}"#, "must be an integer"),
+        (#"{"stream":"a","rate_hz":100,"leads":[],"format":"f32le"}"#, "'leads' is empty"),
+        (#"{"stream":"a","rate_hz":100,"leads":"I","format":"f32le"}"#, "must be an array"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"i24"}"#, "must be i16le, f32le or csv"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"i16le"}"#, "needs 'gain'"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"i16le","gain":0}"#, "positive"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I","II"],"format":"i16le","gain":[1,2,3]}"#, "3 values for 2 leads"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"f32le","gain":1000}"#, "applies to format i16le only"),
+        (#"{"version":2,"stream":"a","rate_hz":100,"leads":["I"],"format":"f32le"}"#, "unsupported version"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"f32le","start":5}"#, "'start' must be a string"),
+        (#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"f32le""#, "not JSON"),
+    ])
+    func refusesBadHeadersNamingTheProblem(text: String, reason: String) {
+        #expect {
+            try parse(text)
+        } throws: { error in
+            guard case .badHeader(let message) = error as? StreamError else { return false }
+            return message.contains(reason)
+        }
+    }
+
+    @Test func refusesUnknownLeadNamingIt() {
+        #expect(throws: StreamError.unknownLead(name: "vx")) {
+            try parse(#"{"stream":"a","rate_hz":1000,"leads":["I","vx"],"format":"f32le"}"#)
+        }
+    }
+
+    @Test func refusesDuplicateLeadsInAnyCase() {
+        #expect(throws: StreamError.duplicateLead(name: "aVR")) {
+            try parse(#"{"stream":"a","rate_hz":100,"leads":["aVR","AVR"],"format":"csv"}"#)
+        }
+    }
+}
