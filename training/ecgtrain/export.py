@@ -100,7 +100,8 @@ def metadata(checkpoint: dict, evaluation: dict) -> dict[str, str]:
         "ecg.architecture": "IncepSE",
         "ecg.task": config["task"],
         "ecg.classes": json.dumps(classes),
-        "ecg.thresholds": json.dumps([round(t, 6) for t in evaluation["thresholds"]]),
+        # six significant digits: rare classes have thresholds far below 1e-3
+        "ecg.thresholds": json.dumps([float(f"{t:.6g}") for t in evaluation["thresholds"]]),
         "ecg.sample_rate_hz": str(SAMPLE_RATE_HZ),
         "ecg.window_samples": str(config["window_samples"]),
         "ecg.leads": json.dumps(list(LEADS)),

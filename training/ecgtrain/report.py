@@ -154,7 +154,8 @@ def markdown(evaluation: dict, checkpoint: dict, preprocessing: Preprocessing) -
         f"{evaluation['validation_macro_auroc']:.4f}",
         "- Evaluation as the benchmark: 2.5 s windows every 1.25 s over each 10 s record, max over windows.",
         f"- Thresholds: {THRESHOLD_CRITERION}; sensitivity and specificity below are on fold 10 at those thresholds.",
-        f"- ROC curves: `{name}-roc.png`.",
+        f"- ROC curves: `{name}-roc.png`. Model file: `{name}.onnx`, written by `ecgtrain export`, which fails "
+        "unless ONNX Runtime reproduces PyTorch's logits within 1e-5.",
         "",
         "## Training",
         "",

@@ -23,7 +23,7 @@ def test_train_evaluate_export_end_to_end(sample_data, tmp_path):
     main(["train", "--data", str(tmp_path / "data.npz"), "--out", str(run), "--task", "superdiagnostic",
           "--epochs", "1", "--batch-size", "3", "--highpass-hz", "0.5", "--no-progress"])
     main(["evaluate", "--data", str(tmp_path / "data.npz"), "--run", str(run), "--out", str(models),
-          "--name", "tiny", "--budget", "1 epoch on CPU"])
+          "--name", "tiny", "--budget", "1 epoch on CPU", "--compare", str(run)])
     main(["export", "--run", str(run), "--out", str(models / "tiny.onnx")])
 
     evaluation = json.loads((run / "evaluation.json").read_text())
@@ -31,6 +31,7 @@ def test_train_evaluate_export_end_to_end(sample_data, tmp_path):
     assert len(evaluation["thresholds"]) == 5
     report = (models / "tiny.md").read_text()
     assert "superdiagnostic" in report and "| CD |" in report and "1 epoch on CPU" in report
+    assert "## Variants compared on fold 9" in report and report.count("| run | 0.5 Hz | none | 0 | 1 | 1 |") == 2
     assert (models / "tiny-roc.png").read_bytes()[:4] == b"\x89PNG"
 
     props = {p.key: p.value for p in onnx.load(str(models / "tiny.onnx")).metadata_props}
