@@ -1,0 +1,5 @@
+"""`python -m ecgtrain`: the command-line entry."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,100 @@
+"""One command, `ecgtrain`, with a subcommand per stage: prepare, train, evaluate, export."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .data import TASKS, DataError
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parses the arguments and runs the chosen stage; input problems end with a one-line error and status 2."""
+    parser = argparse.ArgumentParser(prog="ecgtrain", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    prepare = commands.add_parser("prepare", help="read PTB-XL (PhysioNet layout, 100 Hz) into one .npz")
+    prepare.add_argument("--ptbxl", required=True, type=Path, help="folder with ptbxl_database.csv and records100/")
+    prepare.add_argument("--out", required=True, type=Path, help="the .npz to write")
+
+    train = commands.add_parser("train", help="train IncepSE on folds 1-8, validating on fold 9")
+    train.add_argument("--data", required=True, type=Path, help="the .npz written by prepare")
+    train.add_argument("--out", required=True, type=Path, help="run folder: checkpoints and history")
+    train.add_argument("--task", default="all", choices=TASKS)
+    train.add_argument("--epochs", type=int, default=50)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--learning-rate", type=float, default=0.01)
+    train.add_argument("--weight-decay", type=float, default=0.01)
+    train.add_argument("--warmup-epochs", type=float, default=5.0)
+    train.add_argument("--clip-norm", type=float, default=1.0)
+    train.add_argument("--highpass-hz", type=float, default=None, help="causal Butterworth high-pass cut-off")
+    train.add_argument("--pos-weight", default="none", choices=("none", "sqrt"), help="class-imbalance weighting")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--max-records", type=int, default=None, help="use only the first N records (dry runs)")
+    train.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
+    train.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
+
+    evaluate = commands.add_parser("evaluate", help="fit thresholds on fold 9, evaluate on fold 10, write the report")
+    evaluate.add_argument("--data", required=True, type=Path, help="the .npz written by prepare")
+    evaluate.add_argument("--run", required=True, type=Path, help="run folder holding best.pt")
+    evaluate.add_argument("--out", required=True, type=Path, help="folder for the report and ROC plot")
+    evaluate.add_argument("--name", required=True, help="model name, e.g. ecg-incepse-all")
+    evaluate.add_argument("--budget", default="", help="one line on the training budget, for the report")
+    evaluate.add_argument("--compare", nargs="*", type=Path, default=[], help="other run folders to list (fold 9)")
+
+    export = commands.add_parser("export", help="write the ONNX model with metadata and check it against ONNX Runtime")
+    export.add_argument("--run", required=True, type=Path, help="run folder holding best.pt and evaluation.json")
+    export.add_argument("--out", required=True, type=Path, help="the .onnx to write")
+
+    args = parser.parse_args(argv)
+    try:
+        _run(args)
+    except (DataError, FileNotFoundError, ValueError) as error:
+        print(f"ecgtrain {args.command}: {error}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _run(args: argparse.Namespace) -> None:
+    if args.command == "prepare":
+        from .data import PtbXl
+
+        data = PtbXl.from_physionet(args.ptbxl)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        data.save(args.out)
+        print(f"{len(data.ecg_id)} records -> {args.out}")
+    elif args.command == "train":
+        from .data import PtbXl
+        from .train import CHECKPOINT, Trainer, TrainConfig
+
+        config = TrainConfig(
+            task=args.task,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
+            weight_decay=args.weight_decay,
+            warmup_epochs=args.warmup_epochs,
+            clip_norm=args.clip_norm,
+            highpass_hz=args.highpass_hz,
+            pos_weight=args.pos_weight,
+            seed=args.seed,
+            max_records=args.max_records,
+        )
+        trainer = Trainer(config, PtbXl.load(args.data), args.out, args.device)
+        if args.resume:
+            trainer.resume(args.out / CHECKPOINT)
+        history = trainer.run(progress=not args.no_progress)
+        if not history:
+            print("nothing left to train")
+            return
+        best = max(history, key=lambda record: record["validation_macro_auroc"])
+        print(f"best epoch {best['epoch']}: validation macro AUROC {best['validation_macro_auroc']:.4f}")
+    elif args.command == "evaluate":
+        from .report import evaluate_run
+
+        evaluate_run(args.data, args.run, args.out, args.name, args.budget, tuple(args.compare))
+    elif args.command == "export":
+        from .export import export_run
+
+        export_run(args.run, args.out)

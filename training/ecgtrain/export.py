@@ -1,0 +1,127 @@
+"""ONNX export with the `ecg.*` metadata of docs/model-format.md and a parity check against ONNX Runtime.
+
+The graph is written by `torch.onnx.export` (TorchScript tracing, opset 18; the dynamo path specialises the time
+axis of this model), with input `input` `[batch][12][time]` and output `logits` `[batch][classes]`, both dynamic in
+batch and time. Only operators the daemon's engine implements may appear; any other fails the export.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime
+import torch
+
+from .data import LEADS, SAMPLE_RATE_HZ
+from .model import IncepSE
+
+OPSET = 18
+FORMAT_VERSION = "1"
+PARITY_TOLERANCE = 1e-5
+ENGINE_OPS = frozenset(
+    {
+        "Conv", "BatchNormalization", "Relu", "MaxPool", "Concat", "GlobalAveragePool", "ReduceMean", "Gemm",
+        "MatMul", "Sigmoid", "Mul", "Add", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Dropout",
+        "Constant",
+    }
+)
+# shapes the parity check runs: several batch sizes and lengths, the training window among them
+PARITY_SHAPES = ((1, 250), (3, 250), (2, 1000), (1, 137))
+
+
+class ExportError(Exception):
+    """The exported graph uses an operator the engine lacks, or disagrees with PyTorch beyond the tolerance."""
+
+
+def export_onnx(model: IncepSE, path: str | Path, metadata: dict[str, str]) -> float:
+    """Writes `model` as ONNX with `metadata` in `metadata_props`, then checks it against ONNX Runtime.
+
+    - Returns: the largest absolute logit difference between PyTorch and ONNX Runtime over `PARITY_SHAPES`.
+    - Throws: `ExportError` when an operator is outside `ENGINE_OPS` or the difference exceeds `PARITY_TOLERANCE`.
+    """
+    model = model.eval().cpu()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    example = torch.zeros(1, len(LEADS), 250)
+    torch.onnx.export(
+        model,
+        (example,),
+        str(path),
+        input_names=["input"],
+        output_names=["logits"],
+        dynamic_axes={"input": {0: "batch", 2: "time"}, "logits": {0: "batch"}},
+        opset_version=OPSET,
+        dynamo=False,
+    )
+    graph = onnx.load(str(path))
+    unsupported = sorted({node.op_type for node in graph.graph.node} - ENGINE_OPS)
+    if unsupported:
+        raise ExportError(f"the graph uses operators the engine lacks: {unsupported}")
+    for key, value in metadata.items():
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(graph)
+    onnx.save(graph, str(path))
+    difference = parity(model, path)
+    if not difference <= PARITY_TOLERANCE:
+        raise ExportError(f"ONNX Runtime differs from PyTorch by {difference:.3g} (> {PARITY_TOLERANCE:g})")
+    return difference
+
+
+def parity(model: IncepSE, path: str | Path, seed: int = 0) -> float:
+    """Largest absolute logit difference between PyTorch and ONNX Runtime (CPU) over `PARITY_SHAPES`."""
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    generator = np.random.default_rng(seed)
+    worst = 0.0
+    for batch, samples in PARITY_SHAPES:
+        window = generator.standard_normal((batch, len(LEADS), samples)).astype(np.float32)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(window)).numpy()
+        (actual,) = session.run(["logits"], {"input": window})
+        worst = max(worst, float(np.abs(actual - expected).max()))
+    return worst
+
+
+def metadata(checkpoint: dict, evaluation: dict) -> dict[str, str]:
+    """The `ecg.*` keys for a trained run, from its best checkpoint and its evaluation."""
+    from .model import Preprocessing
+
+    config = checkpoint["config"]
+    preprocessing = Preprocessing(**checkpoint["preprocessing"])
+    classes = [
+        {"code": code, "description": description}
+        for code, description in zip(checkpoint["classes"], checkpoint["descriptions"])
+    ]
+    return {
+        "ecg.format_version": FORMAT_VERSION,
+        "ecg.architecture": "IncepSE",
+        "ecg.task": config["task"],
+        "ecg.classes": json.dumps(classes),
+        # six significant digits: rare classes have thresholds far below 1e-3
+        "ecg.thresholds": json.dumps([float(f"{t:.6g}") for t in evaluation["thresholds"]]),
+        "ecg.sample_rate_hz": str(SAMPLE_RATE_HZ),
+        "ecg.window_samples": str(config["window_samples"]),
+        "ecg.leads": json.dumps(list(LEADS)),
+        "ecg.units": "mV",
+        "ecg.preprocessing": json.dumps(preprocessing.steps()),
+        "ecg.provenance": json.dumps(evaluation["provenance"]),
+    }
+
+
+def export_run(run: str | Path, out: str | Path) -> float:
+    """Exports a run folder's best checkpoint with its evaluation (written by the `evaluate` command)."""
+    run = Path(run)
+    for name in ("best.pt", "evaluation.json"):
+        if not (run / name).is_file():
+            raise FileNotFoundError(f"{run / name} not found: train and evaluate the run first")
+    checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    model = IncepSE(len(checkpoint["classes"]))
+    model.load_state_dict(checkpoint["model"])
+    difference = export_onnx(model, out, metadata(checkpoint, evaluation))
+    size_mib = Path(out).stat().st_size / 2**20
+    print(f"{out}: {size_mib:.2f} MiB, ONNX Runtime parity {difference:.2e} (tolerance {PARITY_TOLERANCE:g})")
+    return difference

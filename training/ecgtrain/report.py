@@ -1,0 +1,212 @@
+"""The `evaluate` stage for a run: thresholds on fold 9, metrics on fold 10, ROC plot, JSON and Markdown report."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import subprocess
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .data import TEST_FOLDS, TRAIN_FOLDS, VALIDATION_FOLDS, PtbXl
+from .evaluate import class_aurocs, macro_auroc, plot_roc, predict_records
+from .model import IncepSE, Preprocessing
+from .thresholds import class_counts, fit_thresholds
+from .train import TrainConfig
+
+DATA_NAME = "PTB-XL 1.0.3, 100 Hz"
+THRESHOLD_CRITERION = "per class, the probability maximising Youden's J (sensitivity + specificity - 1) on fold 9"
+# macro AUROC of the PTB-XL benchmark's inception1d (Strodthoff et al., 2020, Table 3) and of IncepSE's paper
+REFERENCE_AUROC = {
+    "all": (0.925, 0.938),
+    "diagnostic": (0.931, None),
+    "subdiagnostic": (0.930, None),
+    "superdiagnostic": (0.921, None),
+    "form": (0.899, None),
+    "rhythm": (0.953, None),
+}
+
+
+def scored(model: IncepSE, preprocessing: Preprocessing, data: PtbXl, task: str, folds, window: int, hop: int):
+    """Labels and max-aggregated window probabilities of the records of `folds` that carry a label of `task`."""
+    split = data.split(task, folds)
+    records = torch.from_numpy(preprocessing.apply(split.millivolts()))
+    return split, predict_records(model, records, window, hop)
+
+
+def variant_summary(run: str | Path) -> dict:
+    """A run's settings and best fold-9 macro AUROC, read from its best checkpoint, for comparing variants."""
+    checkpoint = torch.load(Path(run) / "best.pt", map_location="cpu", weights_only=True)
+    config = checkpoint["config"]
+    return {
+        "run": Path(run).name,
+        "task": config["task"],
+        "highpass_hz": config["highpass_hz"],
+        "pos_weight": config["pos_weight"],
+        "seed": config["seed"],
+        "epochs": config["epochs"],
+        "best_epoch": checkpoint["epoch"],
+        "validation_macro_auroc": checkpoint["validation_macro_auroc"],
+    }
+
+
+def evaluate_run(
+    data_path: str | Path, run: str | Path, out: str | Path, name: str, budget: str = "", compare: tuple = ()
+) -> dict:
+    """Evaluates a run's best checkpoint and writes `evaluation.json` (run folder), `<name>.md` and
+    `<name>-roc.png` (out folder). `compare`: other run folders whose fold-9 results the report lists beside this
+    one's (the variants the choice was made among). Returns the evaluation."""
+    run, out = Path(run), Path(out)
+    if not (run / "best.pt").is_file():
+        raise FileNotFoundError(f"{run / 'best.pt'} not found: train the run first")
+    checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
+    config = checkpoint["config"]
+    model = IncepSE(len(checkpoint["classes"]))
+    model.load_state_dict(checkpoint["model"])
+    preprocessing = Preprocessing(**checkpoint["preprocessing"])
+    data = PtbXl.load(data_path)
+    window, hop, task = config["window_samples"], config["hop_samples"], config["task"]
+
+    validation, validation_probabilities = scored(model, preprocessing, data, task, VALIDATION_FOLDS, window, hop)
+    thresholds, fitted = fit_thresholds(validation.labels, validation_probabilities)
+    test, test_probabilities = scored(model, preprocessing, data, task, TEST_FOLDS, window, hop)
+    aurocs = class_aurocs(test.labels, test_probabilities)
+    counts = class_counts(test.labels, test_probabilities, thresholds)
+    test_auroc = macro_auroc(test.labels, test_probabilities)
+    validation_auroc = macro_auroc(validation.labels, validation_probabilities)
+
+    out.mkdir(parents=True, exist_ok=True)
+    plot_roc(test.labels, test_probabilities, test.classes, f"{name}, fold 10", out / f"{name}-roc.png")
+    evaluation = {
+        "name": name,
+        "task": task,
+        "classes": test.classes,
+        "descriptions": test.descriptions,
+        "thresholds": thresholds,
+        "thresholds_fitted": fitted,
+        "test_macro_auroc": test_auroc,
+        "validation_macro_auroc": validation_auroc,
+        "test_records": len(test.labels),
+        "validation_records": len(validation.labels),
+        "per_class": [
+            {
+                "code": code,
+                "train_positives": int(train_positives),
+                "test_positives": int(test.labels[:, i].sum()),
+                "auroc": aurocs[i],
+                "threshold": thresholds[i],
+                "sensitivity": counts[i].sensitivity,
+                "specificity": counts[i].specificity,
+            }
+            for i, (code, train_positives) in enumerate(zip(test.classes, checkpoint["train_positives"]))
+        ],
+        "variants": [variant_summary(path) for path in (run, *compare)],
+        "provenance": {
+            "data": DATA_NAME,
+            "task": task,
+            "train_folds": list(TRAIN_FOLDS),
+            "validation_folds": list(VALIDATION_FOLDS),
+            "test_folds": list(TEST_FOLDS),
+            "train_records": checkpoint["train_records"],
+            "training": {field.name: config[field.name] for field in fields(TrainConfig)}
+            | {"best_epoch": checkpoint["epoch"], "budget": budget},
+            "thresholds": THRESHOLD_CRITERION,
+            "metrics": {
+                "test_macro_auroc": round(test_auroc, 4),
+                "validation_macro_auroc": round(validation_auroc, 4),
+                "evaluation": "2.5 s windows every 1.25 s, max over windows per record",
+            },
+            "date": datetime.date.today().isoformat(),
+            "code_revision": _revision(),
+        },
+    }
+    (run / "evaluation.json").write_text(json.dumps(evaluation, indent=1))
+    (out / f"{name}.md").write_text(markdown(evaluation, checkpoint, preprocessing))
+    print(f"{name}: fold-10 macro AUROC {test_auroc:.4f} (fold 9: {validation_auroc:.4f})")
+    return evaluation
+
+
+def markdown(evaluation: dict, checkpoint: dict, preprocessing: Preprocessing) -> str:
+    """The human-readable report of one model."""
+    name, task = evaluation["name"], evaluation["task"]
+    config = checkpoint["config"]
+    benchmark, paper = REFERENCE_AUROC.get(task, (None, None))
+    references = [f"benchmark inception1d {benchmark:.3f}"] if benchmark else []
+    references += [f"IncepSE paper {paper:.3f}"] if paper else []
+    positives = np.array([row["train_positives"] for row in evaluation["per_class"]])
+    train_records = checkpoint["train_records"]
+    steps = ", then ".join(
+        f"{step['op']} ({step.get('description', 'training-set mean and std per lead')})" for step in preprocessing.steps()
+    )
+    lines = [
+        f"# {name}",
+        "",
+        f"IncepSE trained on the PTB-XL **{task}** task ({len(evaluation['classes'])} classes), {DATA_NAME}.",
+        "",
+        "## Result",
+        "",
+        f"- Macro AUROC on fold 10 (test, {evaluation['test_records']} records): "
+        f"**{evaluation['test_macro_auroc']:.4f}**" + (f" (reference: {', '.join(references)})" if references else ""),
+        f"- Macro AUROC on fold 9 (validation, {evaluation['validation_records']} records): "
+        f"{evaluation['validation_macro_auroc']:.4f}",
+        "- Evaluation as the benchmark: 2.5 s windows every 1.25 s over each 10 s record, max over windows.",
+        f"- Thresholds: {THRESHOLD_CRITERION}; sensitivity and specificity below are on fold 10 at those thresholds.",
+        f"- ROC curves: `{name}-roc.png`. Model file: `{name}.onnx`, written by `ecgtrain export`, which fails "
+        "unless ONNX Runtime reproduces PyTorch's logits within 1e-5.",
+        "",
+        "## Training",
+        "",
+        f"- Folds 1-8 ({train_records} records with a label of this task), validation fold 9, test fold 10.",
+        f"- Preprocessing (causal, in the model's metadata): {steps}.",
+        f"- Random 2.5 s crops, batch {config['batch_size']}, AdamW (lr {config['learning_rate']}, weight decay "
+        f"{config['weight_decay']}), gradient norm clipped at {config['clip_norm']}, {config['warmup_epochs']} "
+        f"warm-up epochs then cosine decay, {config['epochs']} epochs, seed {config['seed']}; class weighting: "
+        f"{config['pos_weight']}.",
+        f"- Kept: epoch {checkpoint['epoch']}, the best fold-9 macro AUROC.",
+        f"- Class imbalance: positives per class in training range from {positives.min()} to {positives.max()} "
+        f"({positives.min() / train_records:.2%} to {positives.max() / train_records:.1%} of records).",
+    ]
+    if budget_line := evaluation["provenance"]["training"]["budget"]:
+        lines.append(f"- Budget: {budget_line}")
+    if len(evaluation["variants"]) > 1:
+        lines += [
+            "",
+            "## Variants compared on fold 9 (the choice was made on validation only)",
+            "",
+            "| run | high-pass | class weighting | seed | epochs | best epoch | fold-9 macro AUROC |",
+            "|---|---|---|---:|---:|---:|---:|",
+        ]
+        for variant in evaluation["variants"]:
+            highpass = f"{variant['highpass_hz']} Hz" if variant["highpass_hz"] else "none"
+            lines.append(
+                f"| {variant['run']} | {highpass} | {variant['pos_weight']} | {variant['seed']} | {variant['epochs']} "
+                f"| {variant['best_epoch']} | {variant['validation_macro_auroc']:.4f} |"
+            )
+    lines += [
+        "",
+        "## Per class (fold 10)",
+        "",
+        "| class | description | train + | test + | AUROC | threshold | sensitivity | specificity |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row, description, fitted in zip(
+        evaluation["per_class"], evaluation["descriptions"], evaluation["thresholds_fitted"]
+    ):
+        threshold = f"{row['threshold']:.3f}" + ("" if fitted else " (default)")
+        lines.append(
+            f"| {row['code']} | {description} | {row['train_positives']} | {row['test_positives']} | "
+            f"{row['auroc']:.3f} | {threshold} | {row['sensitivity']:.3f} | {row['specificity']:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _revision() -> str:
+    """The code's git revision, or "unknown" outside a checkout."""
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return result.stdout.strip()

@@ -1,0 +1,59 @@
+"""ONNX export: operators the engine has, dynamic axes, metadata, parity with ONNX Runtime."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import onnxruntime
+import pytest
+import torch
+
+from ecgtrain.export import ENGINE_OPS, PARITY_TOLERANCE, ExportError, export_onnx
+
+
+def trained_like(classes: int) -> torch.nn.Module:
+    """An IncepSE whose batch-norm statistics are no longer the identity, as after training."""
+    from ecgtrain.model import IncepSE
+
+    torch.manual_seed(0)
+    model = IncepSE(classes).train()
+    with torch.no_grad():
+        for _ in range(3):
+            model(torch.randn(16, 12, 250) * 2 + 0.3)
+    return model.eval()
+
+
+def test_exports_only_engine_operators_with_dynamic_batch_and_time(tmp_path):
+    model = trained_like(5)
+    difference = export_onnx(model, tmp_path / "m.onnx", {"ecg.task": "superdiagnostic"})
+    assert difference <= PARITY_TOLERANCE
+    graph = onnx.load(str(tmp_path / "m.onnx")).graph
+    assert {node.op_type for node in graph.node} <= ENGINE_OPS
+    assert not {"Sigmoid"} - {node.op_type for node in graph.node}  # the SE gates; the head has none
+    assert graph.node[-1].op_type == "Gemm"
+    (source,) = graph.input
+    assert source.name == "input"
+    assert [d.dim_param or d.dim_value for d in source.type.tensor_type.shape.dim] == ["batch", 12, "time"]
+    assert [output.name for output in graph.output] == ["logits"]
+
+
+def test_metadata_is_written_and_onnx_runtime_agrees_at_any_length(tmp_path):
+    model = trained_like(3)
+    export_onnx(model, tmp_path / "m.onnx", {"ecg.task": "x", "ecg.sample_rate_hz": "100"})
+    props = {p.key: p.value for p in onnx.load(str(tmp_path / "m.onnx")).metadata_props}
+    assert props == {"ecg.task": "x", "ecg.sample_rate_hz": "100"}
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    window = np.random.default_rng(1).standard_normal((4, 12, 613)).astype(np.float32)
+    with torch.no_grad():
+        expected = model(torch.from_numpy(window)).numpy()
+    assert np.abs(session.run(["logits"], {"input": window})[0] - expected).max() <= PARITY_TOLERANCE
+
+
+class WithTanh(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(x).mean(dim=2)
+
+
+def test_an_operator_the_engine_lacks_fails_the_export_naming_it(tmp_path):
+    with pytest.raises(ExportError, match="Tanh"):
+        export_onnx(WithTanh(), tmp_path / "bad.onnx", {})
