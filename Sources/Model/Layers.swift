@@ -1,0 +1,170 @@
+import Glibc
+
+/// The primitives of the forward pass, one function per operation, on raw pointers.
+///
+/// Sequences are channel-major `[channels][windows · time]`: row `c` holds channel `c` of every window of the pass,
+/// window after window, so that a convolution over all windows is one matrix product. Vectors are `[windows][channels]`.
+/// Callers check sizes once; the loops here only `assert`.
+enum Layers {
+    /// Tap-major im2col over a block of columns: row `tap · channels + c`, column `j` holds
+    /// `x[c][window(j)][t(j) + tap − spanLeft]`, or 0 where that falls outside the window (zero padding).
+    ///
+    /// - Parameters:
+    ///   - columns: destination `[taps · channels][blockColumns]`.
+    ///   - x: source `[channels][windows · time]` with row stride `rowStride`.
+    ///   - firstColumn: the first column (`window · time + t`) of the block.
+    static func im2col(
+        into columns: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, rowStride: Int,
+        time: Int, spanLeft: Int, taps: Int, firstColumn: Int, blockColumns: Int
+    ) {
+        assert(time > 0 && taps > 0 && blockColumns > 0)
+        for tap in 0..<taps {
+            let shift = tap - spanLeft
+            for c in 0..<channels {
+                let source = x + c * rowStride
+                let row = columns + (tap * channels + c) * blockColumns
+                var j = firstColumn
+                let end = firstColumn + blockColumns
+                while j < end {
+                    let windowStart = (j / time) * time
+                    let segmentEnd = min(end, windowStart + time)
+                    let t0 = j - windowStart
+                    let t1 = segmentEnd - windowStart
+                    // Output samples whose input sample t + shift lies inside the window.
+                    let validStart = min(max(t0, -shift), t1)
+                    let validEnd = max(min(t1, time - shift), validStart)
+                    let out = row + (j - firstColumn)
+                    if validStart > t0 { out.update(repeating: 0, count: validStart - t0) }
+                    if validEnd > validStart {
+                        (out + (validStart - t0)).update(from: source + windowStart + validStart + shift,
+                                                         count: validEnd - validStart)
+                    }
+                    if t1 > validEnd { (out + (validEnd - t0)).update(repeating: 0, count: t1 - validEnd) }
+                    j = segmentEnd
+                }
+            }
+        }
+    }
+
+    /// `y[o][j] = activation(y[o][j] + bias[o])` over a block of columns, in place.
+    static func addBias(
+        _ y: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int, columns: Int, bias: UnsafePointer<Float>,
+        relu: Bool
+    ) {
+        for o in 0..<rows {
+            let row = y + o * rowStride
+            let b = bias[o]
+            if relu {
+                for j in 0..<columns { row[j] = max(row[j] + b, 0) }
+            } else {
+                for j in 0..<columns { row[j] += b }
+            }
+        }
+    }
+
+    /// Stride-1 max pooling over time that keeps the length; padded positions never win.
+    static func maxPool1d(
+        into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, yStride: Int,
+        xStride: Int, windows: Int, time: Int, kernel: Int, padLeft: Int
+    ) {
+        for c in 0..<channels {
+            for w in 0..<windows {
+                let source = x + c * xStride + w * time
+                let out = y + c * yStride + w * time
+                for t in 0..<time {
+                    let first = max(0, t - padLeft)
+                    let last = min(time - 1, t - padLeft + kernel - 1)
+                    var best = -Float.infinity
+                    if first <= last {
+                        for s in first...last { best = max(best, source[s]) }
+                    }
+                    out[t] = best
+                }
+            }
+        }
+    }
+
+    /// `y = a + b` elementwise over `rows` channel rows, then ReLU if asked; `y` may alias `a` or `b`.
+    static func add(
+        into y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+        rows: Int, columns: Int, yStride: Int, aStride: Int, bStride: Int, relu: Bool
+    ) {
+        for r in 0..<rows {
+            let out = y + r * yStride
+            let lhs = a + r * aStride
+            let rhs = b + r * bStride
+            if relu {
+                for j in 0..<columns { out[j] = max(lhs[j] + rhs[j], 0) }
+            } else {
+                for j in 0..<columns { out[j] = lhs[j] + rhs[j] }
+            }
+        }
+    }
+
+    /// `y = f(x)` elementwise over `rows` rows of `columns`; `y` may alias `x`.
+    static func activation(
+        into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, rows: Int, columns: Int, yStride: Int,
+        xStride: Int, _ function: Activation
+    ) {
+        for r in 0..<rows {
+            let out = y + r * yStride
+            let source = x + r * xStride
+            switch function {
+            case .identity: for j in 0..<columns { out[j] = source[j] }
+            case .relu: for j in 0..<columns { out[j] = max(source[j], 0) }
+            case .sigmoid: for j in 0..<columns { out[j] = sigmoid(source[j]) }
+            }
+        }
+    }
+
+    /// The logistic function, written to stay finite for large |x|.
+    static func sigmoid(_ x: Float) -> Float {
+        x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
+    }
+
+    /// `y[w][c] = mean over t of x[c][w · time + t]`.
+    static func timeMean(
+        into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, xStride: Int,
+        windows: Int, time: Int
+    ) {
+        let scale = 1 / Float(time)
+        for c in 0..<channels {
+            for w in 0..<windows {
+                let source = x + c * xStride + w * time
+                var sum: Float = 0
+                for t in 0..<time { sum += source[t] }
+                y[w * channels + c] = sum * scale
+            }
+        }
+    }
+
+    /// `y[c][w · time + t] = x[c][w · time + t] · gates[w][c]`; `y` may alias `x`.
+    static func scaleChannels(
+        into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, gates: UnsafePointer<Float>,
+        channels: Int, yStride: Int, xStride: Int, windows: Int, time: Int
+    ) {
+        for c in 0..<channels {
+            for w in 0..<windows {
+                let g = gates[w * channels + c]
+                let source = x + c * xStride + w * time
+                let out = y + c * yStride + w * time
+                for t in 0..<time { out[t] = source[t] * g }
+            }
+        }
+    }
+
+    /// `y[w][o] = f(Σ_i x[w][i] · weights[o][i] + bias[o])` for every window of the pass.
+    static func dense(
+        into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, windows: Int, inputs: Int, outputs: Int,
+        weights: UnsafePointer<Float>, bias: UnsafePointer<Float>, _ function: Activation
+    ) {
+        BLAS.multiply(
+            m: windows, n: outputs, k: inputs, x, lda: inputs, weights, ldb: inputs, transposingB: true, into: y,
+            ldc: outputs)
+        for w in 0..<windows {
+            let row = y + w * outputs
+            for o in 0..<outputs { row[o] += bias[o] }
+        }
+        activation(into: y, from: y, rows: windows, columns: outputs, yStride: outputs, xStride: outputs, function)
+    }
+}

@@ -1,0 +1,87 @@
+/// Every mutable buffer of the forward pass, allocated once in `init` and freed in `deinit`.
+///
+/// A workspace serves one inference worker (it is not `Sendable`). Windows are processed in passes of up to
+/// `passColumns` samples (`windows · time`): large enough that each matrix product is efficient, small enough
+/// that a pass's activations stay in the cache. A worker also keeps its own copy of the packed weights, so the
+/// forward pass reads only memory it owns (about 2 MB for the paper's model).
+final class Workspace {
+    /// The largest batch and window length `forward` accepts.
+    let maxBatch: Int
+    let maxTime: Int
+    /// Samples (`windows · time`) per pass.
+    let passColumns: Int
+    /// Sequence slots, each `[sequenceChannels][passColumns]`.
+    let sequences: UnsafeMutablePointer<Float>
+    let sequenceSlotSize: Int
+    /// Vector slots, each `[passWindows][vectorChannels]`.
+    let vectors: UnsafeMutablePointer<Float>
+    let vectorSlotSize: Int
+    /// The shared im2col buffer, `[maxIm2colRows][im2colColumns]`.
+    let im2col: UnsafeMutablePointer<Float>
+    let im2colColumns: Int
+    /// Packed weights: per convolution and dense layer, its weights then its bias.
+    private let arena: UnsafeMutablePointer<Float>
+    private let arenaCount: Int
+    let convolutionWeights: [UnsafePointer<Float>]
+    let convolutionBias: [UnsafePointer<Float>]
+    let denseWeights: [UnsafePointer<Float>]
+    let denseBias: [UnsafePointer<Float>]
+
+    /// The samples one pass aims at; measured on 2-core EPYC machines, larger passes spill activations out of L2.
+    static let targetPassColumns = 1024
+    /// The columns of one im2col block.
+    static let targetIm2colColumns = 1024
+
+    /// Allocates the buffers for batches of up to `maxBatch` windows of up to `maxTime` samples.
+    init(plan: ModelPlan, weights: ModelWeights, maxBatch: Int, maxTime: Int) {
+        precondition(maxBatch >= 1 && maxTime >= 1, "workspace sizes must be positive")
+        self.maxBatch = maxBatch
+        self.maxTime = maxTime
+        passColumns = max(maxTime, min(maxBatch * maxTime, Self.targetPassColumns))
+        let passWindows = min(maxBatch, passColumns)
+        sequenceSlotSize = plan.sequenceSlotChannels * passColumns
+        sequences = .allocate(capacity: plan.sequenceSlotCount * sequenceSlotSize)
+        sequences.initialize(repeating: 0, count: plan.sequenceSlotCount * sequenceSlotSize)
+        vectorSlotSize = plan.vectorSlotChannels * passWindows
+        vectors = .allocate(capacity: plan.vectorSlotCount * vectorSlotSize)
+        vectors.initialize(repeating: 0, count: plan.vectorSlotCount * vectorSlotSize)
+        im2colColumns = min(passColumns, Self.targetIm2colColumns)
+        let im2colCount = max(1, plan.maxIm2colRows * im2colColumns)
+        im2col = .allocate(capacity: im2colCount)
+        im2col.initialize(repeating: 0, count: im2colCount)
+
+        arenaCount = weights.parameterCount
+        arena = .allocate(capacity: max(1, arenaCount))
+        var cursor = arena
+        func pack(_ values: [Float]) -> UnsafePointer<Float> {
+            let start = cursor
+            for (i, v) in values.enumerated() { (start + i).initialize(to: v) }
+            cursor += values.count
+            return UnsafePointer(start)
+        }
+        convolutionWeights = weights.convolutions.map { pack($0.weights) }
+        convolutionBias = weights.convolutions.map { pack($0.bias) }
+        denseWeights = weights.dense.map { pack($0.weights) }
+        denseBias = weights.dense.map { pack($0.bias) }
+    }
+
+    deinit {
+        sequences.deallocate()
+        vectors.deallocate()
+        im2col.deallocate()
+        arena.deallocate()
+    }
+
+    /// The number of windows of `time` samples one pass takes.
+    func windowsPerPass(time: Int) -> Int { max(1, passColumns / time) }
+
+    /// The start of `ref`'s first channel in a pass of `columns` samples (rows are `columns` apart).
+    func sequence(_ ref: SequenceRef, columns: Int) -> UnsafeMutablePointer<Float> {
+        sequences + ref.slot * sequenceSlotSize + ref.channelOffset * columns
+    }
+
+    /// The start of `ref`'s `[windows][channels]` block.
+    func vector(_ ref: VectorRef) -> UnsafeMutablePointer<Float> {
+        vectors + ref.slot * vectorSlotSize
+    }
+}
