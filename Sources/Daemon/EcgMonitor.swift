@@ -6,6 +6,6 @@ struct EcgMonitor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecg-monitor",
         abstract: "Watches live 12-lead ECG streams and raises alerts when a neural network sees an abnormality.",
-        subcommands: []
+        subcommands: [ClassifyCommand.self, BenchCommand.self]
     )
 }

@@ -11,19 +11,19 @@ public enum BLAS {
     /// - Parameters:
     ///   - a: `[m][k]` with row stride `lda ≥ k`.
     ///   - b: `[k][n]` with row stride `ldb ≥ n`, or `[n][k]` with `ldb ≥ k` when transposing.
-    ///   - c: `[m][n]` with row stride `ldc ≥ n`; overwritten.
+    ///   - c: `[m][n]` with row stride `ldc ≥ n`; overwritten, or added to when `accumulate` is set.
     ///
     /// The corresponding C function is `cblas_sgemm`.
     static func multiply(
         m: Int, n: Int, k: Int,
         _ a: UnsafePointer<Float>, lda: Int,
         _ b: UnsafePointer<Float>, ldb: Int, transposingB: Bool = false,
-        into c: UnsafeMutablePointer<Float>, ldc: Int
+        into c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false
     ) {
         assert(m > 0 && n > 0 && k > 0 && lda >= k && ldb >= (transposingB ? k : n) && ldc >= n)
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, transposingB ? CblasTrans : CblasNoTrans, blasint(m), blasint(n),
-            blasint(k), 1, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
+            blasint(k), 1, a, blasint(lda), b, blasint(ldb), accumulate ? 1 : 0, c, blasint(ldc))
     }
 
     /// The number of threads OpenBLAS uses inside one call, for the whole process.

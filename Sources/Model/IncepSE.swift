@@ -150,9 +150,11 @@ public final class IncepSE {
             BLAS.multiply(
                 m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights], lda: cin,
                 x, ldb: columns, into: y, ldc: columns)
-            Layers.addBias(
-                y, rowStride: columns, rows: conv.output.channels, columns: columns,
-                bias: ws.convolutionBias[conv.weights], relu: conv.relu)
+            if conv.needsEpilogue {
+                Layers.addBias(
+                    y, rowStride: columns, rows: conv.output.channels, columns: columns,
+                    bias: ws.convolutionBias[conv.weights], relu: conv.relu)
+            }
         }
         guard group.spanTaps > 0 else { return }
         var first = 0
@@ -161,15 +163,18 @@ public final class IncepSE {
             Layers.im2col(
                 into: ws.im2col, from: x, channels: cin, rowStride: columns, time: time, spanLeft: group.spanLeft,
                 taps: group.spanTaps, firstColumn: first, blockColumns: block)
-            for conv in group.convolutions where conv.kernel > 1 {
-                let y = ws.sequence(conv.output, columns: columns) + first
-                let rows = ws.im2col + (group.spanLeft - conv.padLeft) * cin * block
+            for product in group.blocks {
                 BLAS.multiply(
-                    m: conv.output.channels, n: block, k: conv.kernel * cin, ws.convolutionWeights[conv.weights],
-                    lda: conv.kernel * cin, rows, ldb: block, into: y, ldc: columns)
+                    m: product.output.channels, n: block, k: product.taps * cin, ws.blockWeights[product.weights],
+                    lda: product.taps * cin, ws.im2col + product.firstTap * cin * block, ldb: block,
+                    into: ws.sequence(product.output, columns: columns) + first, ldc: columns,
+                    accumulate: product.accumulate)
+            }
+            for conv in group.convolutions where conv.kernel > 1 && conv.needsEpilogue {
                 Layers.addBias(
-                    y, rowStride: columns, rows: conv.output.channels, columns: block,
-                    bias: ws.convolutionBias[conv.weights], relu: conv.relu)
+                    ws.sequence(conv.output, columns: columns) + first, rowStride: columns,
+                    rows: conv.output.channels, columns: block, bias: ws.convolutionBias[conv.weights],
+                    relu: conv.relu)
             }
             first += block
         }

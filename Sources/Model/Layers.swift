@@ -63,20 +63,36 @@ enum Layers {
     }
 
     /// Stride-1 max pooling over time that keeps the length; padded positions never win.
+    ///
+    /// Written as `kernel` passes of elementwise maxima over shifted rows, which vectorise; only the few edge
+    /// samples whose window reaches into the padding take the scalar path.
     static func maxPool1d(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, yStride: Int,
         xStride: Int, windows: Int, time: Int, kernel: Int, padLeft: Int
     ) {
+        let padRight = kernel - 1 - padLeft
+        let interiorStart = min(padLeft, time)
+        let interiorEnd = max(interiorStart, time - padRight)
         for c in 0..<channels {
             for w in 0..<windows {
                 let source = x + c * xStride + w * time
                 let out = y + c * yStride + w * time
-                for t in 0..<time {
-                    let first = max(0, t - padLeft)
-                    let last = min(time - 1, t - padLeft + kernel - 1)
+                if interiorEnd > interiorStart {
+                    let count = interiorEnd - interiorStart
+                    let first = source + interiorStart - padLeft
+                    let target = out + interiorStart
+                    target.update(from: first, count: count)
+                    for s in 1..<max(kernel, 1) {
+                        let shifted = first + s
+                        for t in 0..<count { target[t] = max(target[t], shifted[t]) }
+                    }
+                }
+                for t in 0..<time where t < interiorStart || t >= interiorEnd {
+                    let lo = max(0, t - padLeft)
+                    let hi = min(time - 1, t - padLeft + kernel - 1)
                     var best = -Float.infinity
-                    if first <= last {
-                        for s in first...last { best = max(best, source[s]) }
+                    if lo <= hi {
+                        for s in lo...hi { best = max(best, source[s]) }
                     }
                     out[t] = best
                 }
@@ -123,16 +139,29 @@ enum Layers {
     }
 
     /// `y[w][c] = mean over t of x[c][w · time + t]`.
+    ///
+    /// Sums in eight interleaved lanes (vectorised), then adds the lanes: the order differs from a running sum
+    /// by rounding only.
     static func timeMean(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, xStride: Int,
         windows: Int, time: Int
     ) {
         let scale = 1 / Float(time)
+        let lanes = time / 8 * 8
         for c in 0..<channels {
             for w in 0..<windows {
                 let source = x + c * xStride + w * time
-                var sum: Float = 0
-                for t in 0..<time { sum += source[t] }
+                var partial = SIMD8<Float>()
+                var t = 0
+                while t < lanes {
+                    partial += UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self)
+                    t += 8
+                }
+                var sum = partial.sum()
+                while t < time {
+                    sum += source[t]
+                    t += 1
+                }
                 y[w * channels + c] = sum * scale
             }
         }

@@ -33,7 +33,28 @@ struct ConvolutionSpec: Sendable, Equatable {
     var padLeft: Int
     /// Whether a ReLU follows (fused).
     var relu: Bool
+    /// Whether the output needs a pass after the product: a bias or a ReLU (a bias-free 1×1 bottleneck does not).
+    var needsEpilogue: Bool
     /// Index into ``ModelWeights/convolutions``.
+    var weights: Int
+}
+
+/// One matrix product of a ``ConvolutionGroup``: a range of taps of the shared im2col buffer times the stacked
+/// weights of every convolution whose window covers exactly those taps.
+///
+/// Splitting the union window by which kernels cover each tap lets each im2col row be read by one product only
+/// (OpenBLAS copies every operand it reads into its packed layout, so overlapping products would pack rows twice)
+/// and stacks the kernels that share taps into one taller product.
+struct ConvolutionBlock: Sendable, Equatable {
+    /// The first tap (im2col rows start at `firstTap · C`).
+    var firstTap: Int
+    /// The number of taps (`K = taps · C`).
+    var taps: Int
+    /// Where the stacked outputs go: adjacent channel ranges of the convolutions, in channel order.
+    var output: SequenceRef
+    /// Whether the product adds to what an earlier block of the group wrote (the first writes).
+    var accumulate: Bool
+    /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`.
     var weights: Int
 }
 
@@ -45,6 +66,8 @@ struct ConvolutionSpec: Sendable, Equatable {
 struct ConvolutionGroup: Sendable, Equatable {
     var input: SequenceRef
     var convolutions: [ConvolutionSpec]
+    /// The products computing the convolutions with kernels longer than 1, in order.
+    var blocks: [ConvolutionBlock]
     /// Samples before the output sample covered by the widest window (0 if every kernel is 1).
     var spanLeft: Int
     /// Total taps of the shared window (0 if every kernel is 1).

@@ -46,8 +46,10 @@ public struct ModelWeights: Sendable {
 
     let convolutions: [Convolution]
     let dense: [Dense]
+    /// Stacked weights of each ``ConvolutionBlock``, `[outputs][taps · inputs]` row-major.
+    let blocks: [[Float]]
 
-    /// The number of stored parameters.
+    /// The number of parameters after folding (block weights rearrange convolution weights and are not counted).
     public var parameterCount: Int {
         convolutions.reduce(0) { $0 + $1.weights.count + $1.bias.count }
             + dense.reduce(0) { $0 + $1.weights.count + $1.bias.count }

@@ -23,22 +23,35 @@ extension PlanCompiler {
         }
         func vec(_ id: Int) -> VectorRef { VectorRef(slot: vectorSlot[id] ?? 0, channels: tensors[id].channels) }
 
+        let convolutionWeights = convolutions.map {
+            ModelWeights.Convolution(
+                onnxWeights: $0.weights, outputs: $0.outputs, inputs: $0.inputs, kernel: $0.kernel,
+                scale: $0.scale, shift: $0.shift)
+        }
+        var blockWeights: [[Float]] = []
         var layers: [FusedLayer] = []
         for step in steps {
             switch step {
             case .group(let input, let members):
-                let wide = members.map { convolutions[$0] }.filter { $0.kernel > 1 }
-                let spanLeft = wide.map(\.padLeft).max() ?? 0
-                let spanRight = wide.map { $0.kernel - 1 - $0.padLeft }.max() ?? 0
                 let specs = members.map { index in
                     let c = convolutions[index]
+                    let epilogue = c.relu || convolutionWeights[index].bias.contains { $0 != 0 }
                     return ConvolutionSpec(
-                        output: seq(c.output), kernel: c.kernel, padLeft: c.padLeft, relu: c.relu, weights: index)
+                        output: seq(c.output), kernel: c.kernel, padLeft: c.padLeft, relu: c.relu,
+                        needsEpilogue: epilogue, weights: index)
                 }
+                let wide = specs.filter { $0.kernel > 1 }
+                let spanLeft = wide.map(\.padLeft).max() ?? 0
+                let spanRight = wide.map { $0.kernel - 1 - $0.padLeft }.max() ?? 0
                 let taps = wide.isEmpty ? 0 : spanLeft + spanRight + 1
+                let blocks = Self.blocks(
+                    wide, spanLeft: spanLeft, taps: taps, inputs: tensors[input].channels,
+                    weights: convolutionWeights, into: &blockWeights)
                 layers.append(
                     .convolutions(
-                        ConvolutionGroup(input: seq(input), convolutions: specs, spanLeft: spanLeft, spanTaps: taps)))
+                        ConvolutionGroup(
+                            input: seq(input), convolutions: specs, blocks: blocks, spanLeft: spanLeft,
+                            spanTaps: taps)))
             case .proto(.convolution):
                 break
             case .proto(.maxPool(let input, let output, let kernel, let padLeft)):
@@ -64,17 +77,72 @@ extension PlanCompiler {
             layers: layers, input: seq(inputTensor), output: vec(output),
             sequenceSlots: (slots.count, slots.channels), vectorSlots: (max(1, vectorSlot.count), vectorWidth))
         let weights = ModelWeights(
-            convolutions: convolutions.map {
-                ModelWeights.Convolution(
-                    onnxWeights: $0.weights, outputs: $0.outputs, inputs: $0.inputs, kernel: $0.kernel,
-                    scale: $0.scale, shift: $0.shift)
-            },
+            convolutions: convolutionWeights,
             dense: denses.map {
                 ModelWeights.Dense(
                     outputs: $0.outputs, inputs: $0.inputs, weights: $0.weights,
                     bias: ($0.bias ?? Array(repeating: 0, count: $0.outputs)).map { Float($0) })
-            })
+            },
+            blocks: blockWeights)
         return (plan, weights)
+    }
+
+    /// Splits the union window of `wide` into runs of taps covered by the same kernels, one product per run.
+    ///
+    /// Runs covered by more kernels go first, so that the run every kernel covers (the centre, for nested
+    /// "same" windows) writes the outputs and the others add to them. Kernels of a run are stacked into one
+    /// product when their outputs are adjacent channel ranges of one slot, in channel order.
+    private static func blocks(
+        _ wide: [ConvolutionSpec], spanLeft: Int, taps: Int, inputs: Int,
+        weights: [ModelWeights.Convolution], into blockWeights: inout [[Float]]
+    ) -> [ConvolutionBlock] {
+        let ordered = wide.sorted { ($0.output.slot, $0.output.channelOffset) < ($1.output.slot, $1.output.channelOffset) }
+        func covers(_ spec: ConvolutionSpec, _ tap: Int) -> Bool {
+            let first = spanLeft - spec.padLeft
+            return tap >= first && tap < first + spec.kernel
+        }
+        var runs: [(firstTap: Int, taps: Int, members: [Int])] = []
+        for tap in 0..<taps {
+            let members = ordered.indices.filter { covers(ordered[$0], tap) }
+            if let last = runs.last, last.members == members, last.firstTap + last.taps == tap {
+                runs[runs.count - 1].taps += 1
+            } else {
+                runs.append((tap, 1, members))
+            }
+        }
+        runs.sort { $0.members.count > $1.members.count }
+        var written = Set<Int>()
+        var blocks: [ConvolutionBlock] = []
+        for run in runs where !run.members.isEmpty {
+            let specs = run.members.map { ordered[$0] }
+            let adjacent = zip(specs, specs.dropFirst()).allSatisfy { a, b in
+                a.output.slot == b.output.slot && a.output.channelOffset + a.output.channels == b.output.channelOffset
+            }
+            let uniform = Set(run.members.map { written.contains($0) }).count == 1
+            let stacks = adjacent && uniform ? [run.members] : run.members.map { [$0] }
+            for stack in stacks {
+                var matrix: [Float] = []
+                var output = ordered[stack[0]].output
+                output.channels = 0
+                for member in stack {
+                    let spec = ordered[member]
+                    let w = weights[spec.weights]
+                    let offset = (run.firstTap - (spanLeft - spec.padLeft)) * inputs
+                    for o in 0..<w.outputs {
+                        let row = o * w.kernel * inputs + offset
+                        matrix.append(contentsOf: w.weights[row..<(row + run.taps * inputs)])
+                    }
+                    output.channels += w.outputs
+                }
+                blocks.append(
+                    ConvolutionBlock(
+                        firstTap: run.firstTap, taps: run.taps, output: output,
+                        accumulate: written.contains(stack[0]), weights: blockWeights.count))
+                blockWeights.append(matrix)
+                written.formUnion(stack)
+            }
+        }
+        return blocks
     }
 
     private func resolveOutput() throws(ModelError) -> (tensor: Int, count: Int) {
