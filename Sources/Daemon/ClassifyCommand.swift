@@ -60,7 +60,7 @@ struct ClassifyCommand: ParsableCommand {
             report = try classifyArray(try NpyArray(contentsOf: input), model: loaded)
         }
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 

@@ -10,6 +10,13 @@ struct NpyArray: Equatable {
     /// The values in C (row-major) order.
     let values: [Float]
 
+    /// An array from its parts; `values.count` must be the product of `shape`.
+    init(shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "shape and value count disagree")
+        self.shape = shape
+        self.values = values
+    }
+
     /// Reads the file at `path`.
     ///
     /// - Throws: ``InputError``.
