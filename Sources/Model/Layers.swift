@@ -87,17 +87,27 @@ enum Layers {
                         for t in 0..<count { target[t] = max(target[t], shifted[t]) }
                     }
                 }
-                for t in 0..<time where t < interiorStart || t >= interiorEnd {
-                    let lo = max(0, t - padLeft)
-                    let hi = min(time - 1, t - padLeft + kernel - 1)
-                    var best = -Float.infinity
-                    if lo <= hi {
-                        for s in lo...hi { best = max(best, source[s]) }
-                    }
-                    out[t] = best
+                for t in 0..<interiorStart {
+                    out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
+                }
+                for t in interiorEnd..<time {
+                    out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
                 }
             }
         }
+    }
+
+    /// The maximum of the in-window samples of a pooling window that reaches into the padding.
+    private static func edgeMaximum(
+        _ source: UnsafePointer<Float>, t: Int, time: Int, kernel: Int, padLeft: Int
+    ) -> Float {
+        let lo = max(0, t - padLeft)
+        let hi = min(time - 1, t - padLeft + kernel - 1)
+        var best = -Float.infinity
+        if lo <= hi {
+            for s in lo...hi { best = max(best, source[s]) }
+        }
+        return best
     }
 
     /// `y = a + b` elementwise over `rows` channel rows, then ReLU if asked; `y` may alias `a` or `b`.
