@@ -29,6 +29,12 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Seconds to measure (after one warm-up call per worker).")
     var seconds = 5.0
 
+    @Option(name: .long, help: "Samples per pass (windows × time); default: the engine's measured size.")
+    var passColumns: Int?
+
+    @Option(name: .long, help: "Columns per im2col block; default: the engine's measured size.")
+    var im2colColumns: Int?
+
     /// The JSON printed.
     struct Report: Encodable {
         struct Latency: Encodable {
@@ -66,8 +72,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     func validate() throws {
-        guard batch >= 1, time >= 1, threads >= 1, seconds > 0 else {
-            throw ValidationError("--batch, --time, --threads and --seconds must be positive")
+        guard batch >= 1, time >= 1, threads >= 1, seconds > 0, (passColumns ?? 1) >= 1, (im2colColumns ?? 1) >= 1
+        else {
+            throw ValidationError("--batch, --time, --threads, --seconds and block sizes must be positive")
         }
     }
 
@@ -77,7 +84,9 @@ struct BenchCommand: ParsableCommand {
         try probe.validate(batch: batch, timeSamples: time)
         BLAS.threads = 1
         let peak = BLAS.peakGigaflops()
-        let perWorker = Self.measure(model: loaded, batch: batch, time: time, threads: threads, seconds: seconds)
+        let blocks = (passColumns, im2colColumns)
+        let perWorker = Self.measure(
+            model: loaded, batch: batch, time: time, threads: threads, seconds: seconds, blocks: blocks)
         let latencies = perWorker.flatMap(\.wall)
         let calls = latencies.count
         // Each worker's rate over the time its calls took (not the nominal duration, which would count the
@@ -109,14 +118,21 @@ struct BenchCommand: ParsableCommand {
     /// Runs `threads` workers for `seconds`; returns each worker's call durations in seconds, wall-clock and
     /// thread CPU time (calls finishing in time).
     static func measure(
-        model: Model, batch: Int, time: Int, threads: Int, seconds: Double
+        model: Model, batch: Int, time: Int, threads: Int, seconds: Double, blocks: (Int?, Int?) = (nil, nil)
     ) -> [(wall: [Double], cpu: [Double])] {
         let results = Mutex<[(wall: [Double], cpu: [Double])]>([])
         let done = DispatchSemaphore(value: 0)
         let start = DispatchSemaphore(value: 0)
         for worker in 0..<threads {
             let thread = Thread {
-                let engine = IncepSE(model: model, maxBatch: batch, maxTimeSamples: time)
+                let engine =
+                    if case (let pass?, let im2col?) = blocks {
+                        IncepSE(
+                            model: model, maxBatch: batch, maxTimeSamples: time, passColumns: pass,
+                            im2colColumns: im2col)
+                    } else {
+                        IncepSE(model: model, maxBatch: batch, maxTimeSamples: time)
+                    }
                 var generator = SplitMix(seed: UInt64(worker + 1))
                 let input = (0..<(batch * model.plan.inputChannels * time)).map { _ in generator.nextGaussianish() }
                 var logits = [Float](repeating: 0, count: batch * model.plan.outputCount)

@@ -20,6 +20,17 @@ public final class IncepSE {
         self.workspace = Workspace(plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples)
     }
 
+    /// An engine with explicit pass and im2col block sizes in samples (`windows · time`), for tests and tuning;
+    /// the other initializer uses sizes measured on the target machines.
+    ///
+    /// - Important: all sizes must be at least 1 (a programmer error otherwise).
+    public init(model: Model, maxBatch: Int, maxTimeSamples: Int, passColumns: Int, im2colColumns: Int) {
+        self.model = model
+        self.workspace = Workspace(
+            plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples,
+            passColumns: passColumns, im2colColumns: im2colColumns)
+    }
+
     /// Checks that a batch fits this engine and the model, naming the problem if not.
     ///
     /// - Throws: ``ModelError/badInput(reason:)``.
@@ -139,7 +150,9 @@ public final class IncepSE {
     }
 
     /// One group of convolutions sharing an input: 1×1 kernels multiply the input directly; longer kernels share
-    /// one im2col block, built once per block of columns and read by one matrix product per kernel.
+    /// one im2col block, built once per block of columns and read by one product per run of taps.
+    ///
+    /// Outputs with a bias start as the bias and the products add to them; ReLU follows in a separate pass.
     private func convolutions(_ group: ConvolutionGroup, windows: Int, time: Int) {
         let ws = workspace
         let columns = windows * time
@@ -147,13 +160,14 @@ public final class IncepSE {
         let x = ws.sequence(group.input, columns: columns)
         for conv in group.convolutions where conv.kernel == 1 {
             let y = ws.sequence(conv.output, columns: columns)
+            if conv.hasBias {
+                Layers.fill(y, rowStride: columns, rows: conv.output.channels, columns: columns, with: ws.convolutionBias[conv.weights])
+            }
             BLAS.multiply(
                 m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights], lda: cin,
-                x, ldb: columns, into: y, ldc: columns)
-            if conv.needsEpilogue {
-                Layers.addBias(
-                    y, rowStride: columns, rows: conv.output.channels, columns: columns,
-                    bias: ws.convolutionBias[conv.weights], relu: conv.relu)
+                x, ldb: columns, into: y, ldc: columns, accumulate: conv.hasBias)
+            if conv.relu {
+                Layers.activation(into: y, from: y, rows: conv.output.channels, columns: columns, yStride: columns, xStride: columns, .relu)
             }
         }
         guard group.spanTaps > 0 else { return }
@@ -163,18 +177,20 @@ public final class IncepSE {
             Layers.im2col(
                 into: ws.im2col, from: x, channels: cin, rowStride: columns, time: time, spanLeft: group.spanLeft,
                 taps: group.spanTaps, firstColumn: first, blockColumns: block)
+            for conv in group.convolutions where conv.kernel > 1 {
+                Layers.fill(
+                    ws.sequence(conv.output, columns: columns) + first, rowStride: columns, rows: conv.output.channels,
+                    columns: block, with: conv.hasBias ? ws.convolutionBias[conv.weights] : nil)
+            }
             for product in group.blocks {
                 BLAS.multiply(
                     m: product.output.channels, n: block, k: product.taps * cin, ws.blockWeights[product.weights],
                     lda: product.taps * cin, ws.im2col + product.firstTap * cin * block, ldb: block,
-                    into: ws.sequence(product.output, columns: columns) + first, ldc: columns,
-                    accumulate: product.accumulate)
+                    into: ws.sequence(product.output, columns: columns) + first, ldc: columns, accumulate: true)
             }
-            for conv in group.convolutions where conv.kernel > 1 && conv.needsEpilogue {
-                Layers.addBias(
-                    ws.sequence(conv.output, columns: columns) + first, rowStride: columns,
-                    rows: conv.output.channels, columns: block, bias: ws.convolutionBias[conv.weights],
-                    relu: conv.relu)
+            for conv in group.convolutions where conv.kernel > 1 && conv.relu {
+                let y = ws.sequence(conv.output, columns: columns) + first
+                Layers.activation(into: y, from: y, rows: conv.output.channels, columns: block, yStride: columns, xStride: columns, .relu)
             }
             first += block
         }

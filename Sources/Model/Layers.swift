@@ -46,20 +46,11 @@ enum Layers {
         }
     }
 
-    /// `y[o][j] = activation(y[o][j] + bias[o])` over a block of columns, in place.
-    static func addBias(
-        _ y: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int, columns: Int, bias: UnsafePointer<Float>,
-        relu: Bool
+    /// `y[o][j] = bias[o]` over a block of columns, or 0 where `bias` is nil.
+    static func fill(
+        _ y: UnsafeMutablePointer<Float>, rowStride: Int, rows: Int, columns: Int, with bias: UnsafePointer<Float>?
     ) {
-        for o in 0..<rows {
-            let row = y + o * rowStride
-            let b = bias[o]
-            if relu {
-                for j in 0..<columns { row[j] = max(row[j] + b, 0) }
-            } else {
-                for j in 0..<columns { row[j] += b }
-            }
-        }
+        for o in 0..<rows { (y + o * rowStride).update(repeating: bias?[o] ?? 0, count: columns) }
     }
 
     /// Stride-1 max pooling over time that keeps the length; padded positions never win.

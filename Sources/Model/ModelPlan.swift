@@ -33,8 +33,9 @@ struct ConvolutionSpec: Sendable, Equatable {
     var padLeft: Int
     /// Whether a ReLU follows (fused).
     var relu: Bool
-    /// Whether the output needs a pass after the product: a bias or a ReLU (a bias-free 1×1 bottleneck does not).
-    var needsEpilogue: Bool
+    /// Whether the bias is non-zero: the output is then filled with it before the products add to it (OpenBLAS
+    /// would otherwise clear it first, an extra pass).
+    var hasBias: Bool
     /// Index into ``ModelWeights/convolutions``.
     var weights: Int
 }
@@ -50,10 +51,9 @@ struct ConvolutionBlock: Sendable, Equatable {
     var firstTap: Int
     /// The number of taps (`K = taps · C`).
     var taps: Int
-    /// Where the stacked outputs go: adjacent channel ranges of the convolutions, in channel order.
+    /// Where the stacked outputs go: adjacent channel ranges of the convolutions, in channel order. Products add
+    /// to the output, which starts as the bias.
     var output: SequenceRef
-    /// Whether the product adds to what an earlier block of the group wrote (the first writes).
-    var accumulate: Bool
     /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`.
     var weights: Int
 }

@@ -35,10 +35,9 @@ extension PlanCompiler {
             case .group(let input, let members):
                 let specs = members.map { index in
                     let c = convolutions[index]
-                    let epilogue = c.relu || convolutionWeights[index].bias.contains { $0 != 0 }
                     return ConvolutionSpec(
                         output: seq(c.output), kernel: c.kernel, padLeft: c.padLeft, relu: c.relu,
-                        needsEpilogue: epilogue, weights: index)
+                        hasBias: convolutionWeights[index].bias.contains { $0 != 0 }, weights: index)
                 }
                 let wide = specs.filter { $0.kernel > 1 }
                 let spanLeft = wide.map(\.padLeft).max() ?? 0
@@ -89,9 +88,8 @@ extension PlanCompiler {
 
     /// Splits the union window of `wide` into runs of taps covered by the same kernels, one product per run.
     ///
-    /// Runs covered by more kernels go first, so that the run every kernel covers (the centre, for nested
-    /// "same" windows) writes the outputs and the others add to them. Kernels of a run are stacked into one
-    /// product when their outputs are adjacent channel ranges of one slot, in channel order.
+    /// Kernels of a run are stacked into one product when their outputs are adjacent channel ranges of one slot,
+    /// in channel order; runs covered by more kernels (taller products) go first.
     private static func blocks(
         _ wide: [ConvolutionSpec], spanLeft: Int, taps: Int, inputs: Int,
         weights: [ModelWeights.Convolution], into blockWeights: inout [[Float]]
@@ -111,15 +109,13 @@ extension PlanCompiler {
             }
         }
         runs.sort { $0.members.count > $1.members.count }
-        var written = Set<Int>()
         var blocks: [ConvolutionBlock] = []
         for run in runs where !run.members.isEmpty {
             let specs = run.members.map { ordered[$0] }
             let adjacent = zip(specs, specs.dropFirst()).allSatisfy { a, b in
                 a.output.slot == b.output.slot && a.output.channelOffset + a.output.channels == b.output.channelOffset
             }
-            let uniform = Set(run.members.map { written.contains($0) }).count == 1
-            let stacks = adjacent && uniform ? [run.members] : run.members.map { [$0] }
+            let stacks = adjacent ? [run.members] : run.members.map { [$0] }
             for stack in stacks {
                 var matrix: [Float] = []
                 var output = ordered[stack[0]].output
@@ -135,11 +131,8 @@ extension PlanCompiler {
                     output.channels += w.outputs
                 }
                 blocks.append(
-                    ConvolutionBlock(
-                        firstTap: run.firstTap, taps: run.taps, output: output,
-                        accumulate: written.contains(stack[0]), weights: blockWeights.count))
+                    ConvolutionBlock(firstTap: run.firstTap, taps: run.taps, output: output, weights: blockWeights.count))
                 blockWeights.append(matrix)
-                written.formUnion(stack)
             }
         }
         return blocks

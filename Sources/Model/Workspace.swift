@@ -37,11 +37,18 @@ final class Workspace {
     static let targetIm2colColumns = 256
 
     /// Allocates the buffers for batches of up to `maxBatch` windows of up to `maxTime` samples.
-    init(plan: ModelPlan, weights: ModelWeights, maxBatch: Int, maxTime: Int) {
+    ///
+    /// `passColumns` and `im2colColumns` override the measured defaults (tests use them to cross more block and
+    /// pass boundaries; tuning uses them to compare sizes in one process).
+    init(
+        plan: ModelPlan, weights: ModelWeights, maxBatch: Int, maxTime: Int,
+        passColumns: Int = targetPassColumns, im2colColumns: Int = targetIm2colColumns
+    ) {
         precondition(maxBatch >= 1 && maxTime >= 1, "workspace sizes must be positive")
+        precondition(passColumns >= 1 && im2colColumns >= 1, "block sizes must be positive")
         self.maxBatch = maxBatch
         self.maxTime = maxTime
-        passColumns = max(maxTime, min(maxBatch * maxTime, Self.targetPassColumns))
+        self.passColumns = max(maxTime, min(maxBatch * maxTime, passColumns))
         let passWindows = min(maxBatch, passColumns)
         sequenceSlotSize = plan.sequenceSlotChannels * passColumns
         sequences = .allocate(capacity: plan.sequenceSlotCount * sequenceSlotSize)
@@ -49,7 +56,7 @@ final class Workspace {
         vectorSlotSize = plan.vectorSlotChannels * passWindows
         vectors = .allocate(capacity: plan.vectorSlotCount * vectorSlotSize)
         vectors.initialize(repeating: 0, count: plan.vectorSlotCount * vectorSlotSize)
-        im2colColumns = min(passColumns, Self.targetIm2colColumns)
+        self.im2colColumns = min(self.passColumns, im2colColumns)
         let im2colCount = max(1, plan.maxIm2colRows * im2colColumns)
         im2col = .allocate(capacity: im2colCount)
         im2col.initialize(repeating: 0, count: im2colCount)

@@ -50,3 +50,16 @@ import Testing
         #expect(zip(logits[0..<3], logits[3..<6]).allSatisfy { abs($0 - $1) < 1e-6 })
     }
 }
+
+@Suite struct IncepSEBlockingTests {
+    @Test(arguments: [(250, 7), (500, 100), (1250, 1250), (4096, 256), (8192, 4096)])
+    func givesTheSameLogitsForAnyPassAndBlockSize(passColumns: Int, im2colColumns: Int) throws {
+        let model = try Model(contentsOf: Fixtures.path("seed_dynamo.onnx"))
+        let input = Array(try Fixtures.floats("input_t250.f32").prefix(5 * 12 * 250))
+        let expected = try Fixtures.floats("seed_dynamo_t250_b5.f32")
+        let engine = IncepSE(
+            model: model, maxBatch: 5, maxTimeSamples: 250, passColumns: passColumns, im2colColumns: im2colColumns)
+        let logits = try engine.logits(for: input, batch: 5, timeSamples: 250)
+        #expect(zip(logits, expected).allSatisfy { abs($0 - $1) <= 1e-4 })
+    }
+}

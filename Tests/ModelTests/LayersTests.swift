@@ -157,7 +157,7 @@ import Testing
         }
     }
 
-    @Test func addWithReluAndBiasEpilogueMatchDirectLoops() {
+    @Test func addWithReluAndBiasFillMatchDirectLoops() {
         let a = Self.values(12, seed: 10)
         let b = Self.values(12, seed: 11)
         var y = [Float](repeating: 0, count: 12)
@@ -165,8 +165,10 @@ import Testing
         #expect(y == zip(a, b).map { max($0 + $1, 0) })
         var z = a
         let bias: [Float] = [0.5, -0.25, 2]
-        Layers.addBias(&z, rowStride: 4, rows: 3, columns: 4, bias: bias, relu: false)
-        #expect(z == a.enumerated().map { $1 + bias[$0 / 4] })
+        Layers.fill(&z, rowStride: 4, rows: 3, columns: 3, with: bias)
+        #expect(z == a.enumerated().map { $0 % 4 == 3 ? $1 : bias[$0 / 4] })
+        Layers.fill(&z, rowStride: 4, rows: 3, columns: 4, with: nil)
+        #expect(z.allSatisfy { $0 == 0 })
     }
 
     @Test func sigmoidStaysFiniteAtTheExtremes() {
