@@ -171,9 +171,11 @@ public final class IncepSE {
             }
         }
         guard group.spanTaps > 0 else { return }
+        // Blocks of whole windows when windows are short, so each im2col row is one copy rather than two pieces.
+        let blockColumns = time < ws.im2colColumns ? ws.im2colColumns / time * time : ws.im2colColumns
         var first = 0
         while first < columns {
-            let block = min(ws.im2colColumns, columns - first)
+            let block = min(blockColumns, columns - first)
             Layers.im2col(
                 into: ws.im2col, from: x, channels: cin, rowStride: columns, time: time, spanLeft: group.spanLeft,
                 taps: group.spanTaps, firstColumn: first, blockColumns: block)
