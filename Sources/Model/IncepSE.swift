@@ -53,12 +53,15 @@ public final class IncepSE {
     ///
     /// - Parameter windows: `[batch][leads][timeSamples]` row-major.
     /// - Returns: `[batch][classes]` row-major.
-    /// - Throws: ``ModelError/badInput(reason:)`` if the sizes do not fit.
+    /// - Throws: ``ModelError/badInput(reason:)`` if the sizes do not fit or a sample is NaN or infinite.
     public func logits(for windows: [Float], batch: Int, timeSamples: Int) throws(ModelError) -> [Float] {
         try validate(batch: batch, timeSamples: timeSamples)
         let expected = batch * model.plan.inputChannels * timeSamples
         guard windows.count == expected else {
             throw .badInput(reason: "\(windows.count) samples given, \(expected) expected")
+        }
+        if let bad = windows.firstIndex(where: { !$0.isFinite }) {
+            throw .badInput(reason: "sample \(bad) is \(windows[bad]); samples must be finite")
         }
         var result = [Float](repeating: 0, count: batch * model.plan.outputCount)
         windows.withUnsafeBufferPointer { input in
@@ -127,10 +130,10 @@ public final class IncepSE {
             case .copy(let input, let output):
                 ws.sequence(output, columns: columns).update(
                     from: ws.sequence(input, columns: columns), count: input.channels * columns)
-            case .timeMean(let input, let output):
+            case .timeMean(let input, let output, let rectified):
                 Layers.timeMean(
                     into: ws.vector(output), from: ws.sequence(input, columns: columns), channels: input.channels,
-                    xStride: columns, windows: windows, time: time)
+                    xStride: columns, windows: windows, time: time, rectified: rectified)
             case .dense(let input, let output, let index, let function):
                 Layers.dense(
                     into: ws.vector(output), from: ws.vector(input), windows: windows, inputs: input.channels,
@@ -139,11 +142,11 @@ public final class IncepSE {
                 Layers.activation(
                     into: ws.vector(output), from: ws.vector(input), rows: windows, columns: input.channels,
                     yStride: input.channels, xStride: input.channels, function)
-            case .scaleChannels(let input, let gates, let output):
+            case .scaleChannels(let input, let gates, let output, let rectified):
                 Layers.scaleChannels(
                     into: ws.sequence(output, columns: columns), from: ws.sequence(input, columns: columns),
                     gates: ws.vector(gates), channels: input.channels, yStride: columns, xStride: columns,
-                    windows: windows, time: time)
+                    windows: windows, time: time, rectified: rectified)
             }
         }
         logits.update(from: ws.vector(plan.output), count: windows * plan.outputCount)

@@ -139,28 +139,30 @@ enum Layers {
         x >= 0 ? 1 / (1 + expf(-x)) : expf(x) / (1 + expf(x))
     }
 
-    /// `y[w][c] = mean over t of x[c][w · time + t]`.
+    /// `y[w][c] = mean over t of x[c][w · time + t]`, of `max(x, 0)` when `rectified`.
     ///
     /// Sums in eight interleaved lanes (vectorised), then adds the lanes: the order differs from a running sum
     /// by rounding only.
     static func timeMean(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, xStride: Int,
-        windows: Int, time: Int
+        windows: Int, time: Int, rectified: Bool
     ) {
         let scale = 1 / Float(time)
         let lanes = time / 8 * 8
+        let floor: Float = rectified ? 0 : -.infinity
+        let floors = SIMD8<Float>(repeating: floor)
         for c in 0..<channels {
             for w in 0..<windows {
                 let source = x + c * xStride + w * time
                 var partial = SIMD8<Float>()
                 var t = 0
                 while t < lanes {
-                    partial += UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self)
+                    partial += pointwiseMax(UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self), floors)
                     t += 8
                 }
                 var sum = partial.sum()
                 while t < time {
-                    sum += source[t]
+                    sum += max(source[t], floor)
                     t += 1
                 }
                 y[w * channels + c] = sum * scale
@@ -168,17 +170,21 @@ enum Layers {
         }
     }
 
-    /// `y[c][w · time + t] = x[c][w · time + t] · gates[w][c]`; `y` may alias `x`.
+    /// `y[c][w · time + t] = x[c][w · time + t] · gates[w][c]`, of `max(x, 0)` when `rectified`; `y` may alias `x`.
     static func scaleChannels(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, gates: UnsafePointer<Float>,
-        channels: Int, yStride: Int, xStride: Int, windows: Int, time: Int
+        channels: Int, yStride: Int, xStride: Int, windows: Int, time: Int, rectified: Bool
     ) {
         for c in 0..<channels {
             for w in 0..<windows {
                 let g = gates[w * channels + c]
                 let source = x + c * xStride + w * time
                 let out = y + c * yStride + w * time
-                for t in 0..<time { out[t] = source[t] * g }
+                if rectified {
+                    for t in 0..<time { out[t] = max(source[t], 0) * g }
+                } else {
+                    for t in 0..<time { out[t] = source[t] * g }
+                }
             }
         }
     }

@@ -86,14 +86,15 @@ enum FusedLayer: Sendable, Equatable {
     case sequenceActivation(input: SequenceRef, output: SequenceRef, Activation)
     /// A channel-range copy, for a concatenated tensor that could not be written in place.
     case copy(input: SequenceRef, output: SequenceRef)
-    /// The mean over time of every channel of every window.
-    case timeMean(input: SequenceRef, output: VectorRef)
+    /// The mean over time of every channel of every window; `rectified`: of `max(input, 0)` (a deferred ReLU).
+    case timeMean(input: SequenceRef, output: VectorRef, rectified: Bool)
     /// `output = activation(W · input + b)` per window.
     case dense(input: VectorRef, output: VectorRef, weights: Int, Activation)
     /// An elementwise function on a vector.
     case vectorActivation(input: VectorRef, output: VectorRef, Activation)
-    /// `output[c][t] = input[c][t] · gates[c]` per window (squeeze-and-excitation).
-    case scaleChannels(input: SequenceRef, gates: VectorRef, output: SequenceRef)
+    /// `output[c][t] = input[c][t] · gates[c]` per window (squeeze-and-excitation); `rectified`: of
+    /// `max(input, 0)` (a deferred ReLU).
+    case scaleChannels(input: SequenceRef, gates: VectorRef, output: SequenceRef, rectified: Bool)
 }
 
 /// The network as a fixed list of fused layers with every buffer placed, compiled once from an ONNX graph.
@@ -153,10 +154,10 @@ public struct ModelPlan: Sendable {
             case .add(let a, _, _, let relu): return "add \(a.channels)ch\(relu ? " + relu" : "")"
             case .sequenceActivation(let input, _, let f): return "\(f) \(input.channels)ch"
             case .copy(let input, _): return "copy \(input.channels)ch"
-            case .timeMean(let input, _): return "mean over time \(input.channels)ch"
+            case .timeMean(let input, _, let rectified): return "mean over time \(input.channels)ch\(rectified ? " of relu" : "")"
             case .dense(let input, let output, _, let f): return "dense \(input.channels) → \(output.channels) \(f)"
             case .vectorActivation(let input, _, let f): return "\(f) \(input.channels)"
-            case .scaleChannels(let input, _, _): return "scale channels \(input.channels)ch"
+            case .scaleChannels(let input, _, _, let rectified): return "scale channels \(input.channels)ch\(rectified ? " of relu" : "")"
             }
         }
     }

@@ -9,6 +9,7 @@ extension PlanCompiler {
     mutating func finish() throws(ModelError) -> (ModelPlan, ModelWeights) {
         let (output, outputCount) = try resolveOutput()
         try checkDeclaredShapes()
+        deferSqueezeExciteReLUs()
         let steps = groupedSteps()
         let slots = assignSequenceSlots(steps)
         var vectorSlot: [Int: Int] = [:]
@@ -61,14 +62,15 @@ extension PlanCompiler {
                 layers.append(.sequenceActivation(input: seq(input), output: seq(output), function))
             case .proto(.copy(let input, let output)):
                 layers.append(.copy(input: seq(input), output: seq(output)))
-            case .proto(.timeMean(let input, let output)):
-                layers.append(.timeMean(input: seq(input), output: vec(output)))
+            case .proto(.timeMean(let input, let output, let rectified)):
+                layers.append(.timeMean(input: seq(input), output: vec(output), rectified: rectified))
             case .proto(.dense(let index, let input, let output)):
                 layers.append(.dense(input: vec(input), output: vec(output), weights: index, denses[index].activation))
             case .proto(.vectorActivation(let input, let output, let function)):
                 layers.append(.vectorActivation(input: vec(input), output: vec(output), function))
-            case .proto(.scaleChannels(let input, let gates, let output)):
-                layers.append(.scaleChannels(input: seq(input), gates: vec(gates), output: seq(output)))
+            case .proto(.scaleChannels(let input, let gates, let output, let rectified)):
+                layers.append(
+                    .scaleChannels(input: seq(input), gates: vec(gates), output: seq(output), rectified: rectified))
             }
         }
         let plan = ModelPlan(
@@ -136,6 +138,37 @@ extension PlanCompiler {
             }
         }
         return blocks
+    }
+
+    /// Moves a ReLU that convolutions apply to a tensor read only by a squeeze-and-excitation block (its mean and
+    /// its gating) into those two readers, which then rectify as they read: the same values without a pass of
+    /// their own over the tensor.
+    private mutating func deferSqueezeExciteReLUs() {
+        func rectifiedConvolutions(_ tensor: Int) -> [Int]? {
+            switch tensors[tensor].producer {
+            case .convolution(let index): return convolutions[index].relu ? [index] : nil
+            case .concat(let parts):
+                var all: [Int] = []
+                for part in parts {
+                    guard let found = rectifiedConvolutions(part) else { return nil }
+                    all += found
+                }
+                return all
+            default: return nil
+            }
+        }
+        for (meanIndex, proto) in protos.enumerated() {
+            guard case .timeMean(let input, let output, false) = proto, realUses(input) == 2,
+                let scaleIndex = protos.firstIndex(where: {
+                    if case .scaleChannels(input, _, _, false) = $0 { true } else { false }
+                }),
+                case .scaleChannels(_, let gates, let gated, _) = protos[scaleIndex],
+                let producers = rectifiedConvolutions(input)
+            else { continue }
+            for index in producers { convolutions[index].relu = false }
+            protos[meanIndex] = .timeMean(input: input, output: output, rectified: true)
+            protos[scaleIndex] = .scaleChannels(input: input, gates: gates, output: gated, rectified: true)
+        }
     }
 
     private func resolveOutput() throws(ModelError) -> (tensor: Int, count: Int) {
@@ -206,9 +239,9 @@ extension PlanCompiler {
         case .proto(.add(let a, let b, let output, _)): [a, b, output]
         case .proto(.sequenceActivation(let input, let output, _)): [input, output]
         case .proto(.copy(let input, let output)): [input, output]
-        case .proto(.timeMean(let input, _)): [input]
+        case .proto(.timeMean(let input, _, _)): [input]
         case .proto(.dense), .proto(.vectorActivation): []
-        case .proto(.scaleChannels(let input, _, let output)): [input, output]
+        case .proto(.scaleChannels(let input, _, let output, _)): [input, output]
         }
     }
 

@@ -294,7 +294,7 @@ extension PlanCompiler {
             throw .unsupportedUsage(node: node.label, reason: "Mul is only supported as per-channel gating")
         }
         let output = elementwiseOutput(of: x)
-        protos.append(.scaleChannels(input: x, gates: g, output: output))
+        protos.append(.scaleChannels(input: x, gates: g, output: output, rectified: false))
         bind(node.outputs[0], to: output, extraDims: extraX)
     }
 }

@@ -33,7 +33,7 @@ extension PlanCompiler {
             throw .unsupportedUsage(node: node.label, reason: "mean over axes \(axes); only the time axis is supported")
         }
         let output = newTensor(sequence: false, channels: tensors[x].channels, producer: .other)
-        protos.append(.timeMean(input: x, output: output))
+        protos.append(.timeMean(input: x, output: output, rectified: false))
         bind(node.outputs[0], to: output, extraDims: remaining - 2)
     }
 

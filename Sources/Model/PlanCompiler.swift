@@ -63,10 +63,10 @@ struct PlanCompiler {
         case add(Int, Int, output: Int, relu: Bool)
         case sequenceActivation(input: Int, output: Int, Activation)
         case copy(input: Int, output: Int)
-        case timeMean(input: Int, output: Int)
+        case timeMean(input: Int, output: Int, rectified: Bool)
         case dense(Int, input: Int, output: Int)
         case vectorActivation(input: Int, output: Int, Activation)
-        case scaleChannels(input: Int, gates: Int, output: Int)
+        case scaleChannels(input: Int, gates: Int, output: Int, rectified: Bool)
     }
 
     let graph: ONNXGraph

@@ -26,6 +26,11 @@ import Testing
         #expect(throws: ModelError.self) {
             try engine.logits(for: Array(repeating: 0, count: 10), batch: 1, timeSamples: 100)
         }
+        var withNaN = [Float](repeating: 0, count: 12 * 100)
+        withNaN[17] = .nan
+        #expect(throws: ModelError.badInput(reason: "sample 17 is nan; samples must be finite")) {
+            try engine.logits(for: withNaN, batch: 1, timeSamples: 100)
+        }
     }
 
     @Test func givesEachWindowTheSameLogitsAloneOrInABatch() throws {

@@ -102,34 +102,37 @@ import Testing
         }
     }
 
-    @Test(arguments: [1, 7, 8, 250, 1001])
-    func timeMeanMatchesDirectSum(time: Int) {
+    @Test(arguments: [1, 7, 8, 250, 1001], [false, true])
+    func timeMeanMatchesDirectSum(time: Int, rectified: Bool) {
         let (channels, windows) = (4, 3)
         let x = Self.values(channels * windows * time, seed: 4)
         var y = [Float](repeating: 0, count: windows * channels)
-        Layers.timeMean(into: &y, from: x, channels: channels, xStride: windows * time, windows: windows, time: time)
+        Layers.timeMean(
+            into: &y, from: x, channels: channels, xStride: windows * time, windows: windows, time: time,
+            rectified: rectified)
         for c in 0..<channels {
             for w in 0..<windows {
                 let row = x[(c * windows * time + w * time)..<(c * windows * time + w * time + time)]
-                let mean = Float(row.reduce(0.0) { $0 + Double($1) } / Double(time))
+                let mean = Float(row.reduce(0.0) { $0 + Double(rectified ? max($1, 0) : $1) } / Double(time))
                 #expect(abs(y[w * channels + c] - mean) < 1e-6)
             }
         }
     }
 
-    @Test func scaleChannelsMultipliesEachWindowByItsGate() {
+    @Test(arguments: [false, true])
+    func scaleChannelsMultipliesEachWindowByItsGate(rectified: Bool) {
         let (channels, windows, time) = (3, 2, 5)
         let x = Self.values(channels * windows * time, seed: 5)
         let gates = Self.values(windows * channels, seed: 6)
         var y = [Float](repeating: 0, count: x.count)
         Layers.scaleChannels(
             into: &y, from: x, gates: gates, channels: channels, yStride: windows * time, xStride: windows * time,
-            windows: windows, time: time)
+            windows: windows, time: time, rectified: rectified)
         for c in 0..<channels {
             for w in 0..<windows {
                 for t in 0..<time {
                     let i = c * windows * time + w * time + t
-                    #expect(y[i] == x[i] * gates[w * channels + c])
+                    #expect(y[i] == (rectified ? max(x[i], 0) : x[i]) * gates[w * channels + c])
                 }
             }
         }

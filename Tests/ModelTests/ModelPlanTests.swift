@@ -17,10 +17,13 @@ import Testing
             // Centre (all three kernels), two runs of k39+k19, two runs of k39 alone: one product each.
             #expect(group.blocks.map(\.taps).sorted() == [5, 5, 9, 10, 10])
             #expect(group.blocks.first?.output.channels == 96)
-            #expect(group.convolutions.allSatisfy { $0.relu })
+            // BN + ReLU after the concatenation: BN folded into every branch, the ReLU deferred into the SE block.
+            #expect(group.convolutions.allSatisfy { !$0.relu })
         }
         let maxPools = plan.layers.filter { if case .maxPool = $0 { true } else { false } }
-        let gates = plan.layers.filter { if case .scaleChannels = $0 { true } else { false } }
+        let gates = plan.layers.filter { if case .scaleChannels(_, _, _, true) = $0 { true } else { false } }
+        let means = plan.layers.filter { if case .timeMean(_, _, true) = $0 { true } else { false } }
+        #expect(means.count == 6)
         let adds = plan.layers.filter { if case .add(_, _, _, true) = $0 { true } else { false } }
         #expect(maxPools.count == 6 && gates.count == 6 && adds.count == 2)
         #expect(!plan.layers.contains { if case .copy = $0 { true } else { false } })
