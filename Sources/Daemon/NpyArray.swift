@@ -71,12 +71,14 @@ struct NpyArray: Equatable {
         }
         let dataStart = headerStart + headerLength
         guard bytes.count - dataStart == count * 4 else {
-            throw .badNpy(path: path, reason: "shape \(shape) needs \(count * 4) bytes, file has \(bytes.count - dataStart)")
+            throw .badNpy(
+                path: path, reason: "shape \(shape) needs \(count * 4) bytes, file has \(bytes.count - dataStart)")
         }
         self.shape = shape
         self.values = (0..<count).map { i in
             let o = dataStart + 4 * i
-            let word = UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
+            let word =
+                UInt32(bytes[o]) | UInt32(bytes[o + 1]) << 8 | UInt32(bytes[o + 2]) << 16 | UInt32(bytes[o + 3]) << 24
             return Float(bitPattern: word)
         }
     }

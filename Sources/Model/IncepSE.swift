@@ -17,7 +17,8 @@ public final class IncepSE {
     /// - Important: both sizes must be at least 1 (a programmer error otherwise).
     public init(model: Model, maxBatch: Int, maxTimeSamples: Int) {
         self.model = model
-        self.workspace = Workspace(plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples)
+        self.workspace = Workspace(
+            plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples)
     }
 
     /// An engine with explicit pass and im2col block sizes in samples (`windows · time`), for tests and tuning;
@@ -164,13 +165,17 @@ public final class IncepSE {
         for conv in group.convolutions where conv.kernel == 1 {
             let y = ws.sequence(conv.output, columns: columns)
             if conv.hasBias {
-                Layers.fill(y, rowStride: columns, rows: conv.output.channels, columns: columns, with: ws.convolutionBias[conv.weights])
+                Layers.fill(
+                    y, rowStride: columns, rows: conv.output.channels, columns: columns,
+                    with: ws.convolutionBias[conv.weights])
             }
             BLAS.multiply(
                 m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights], lda: cin,
                 x, ldb: columns, into: y, ldc: columns, accumulate: conv.hasBias)
             if conv.relu {
-                Layers.activation(into: y, from: y, rows: conv.output.channels, columns: columns, yStride: columns, xStride: columns, .relu)
+                Layers.activation(
+                    into: y, from: y, rows: conv.output.channels, columns: columns, yStride: columns, xStride: columns,
+                    .relu)
             }
         }
         guard group.spanTaps > 0 else { return }
@@ -195,7 +200,9 @@ public final class IncepSE {
             }
             for conv in group.convolutions where conv.kernel > 1 && conv.relu {
                 let y = ws.sequence(conv.output, columns: columns) + first
-                Layers.activation(into: y, from: y, rows: conv.output.channels, columns: block, yStride: columns, xStride: columns, .relu)
+                Layers.activation(
+                    into: y, from: y, rows: conv.output.channels, columns: block, yStride: columns, xStride: columns,
+                    .relu)
             }
             first += block
         }

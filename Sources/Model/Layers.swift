@@ -3,7 +3,8 @@ import Glibc
 /// The primitives of the forward pass, one function per operation, on raw pointers.
 ///
 /// Sequences are channel-major `[channels][windows · time]`: row `c` holds channel `c` of every window of the pass,
-/// window after window, so that a convolution over all windows is one matrix product. Vectors are `[windows][channels]`.
+/// window after window, so that a convolution over all windows is one matrix product. Vectors are
+/// `[windows][channels]`.
 /// Callers check sizes once; the loops here only `assert`.
 enum Layers {
     /// Tap-major im2col over a block of columns: row `tap · channels + c`, column `j` holds
@@ -36,8 +37,9 @@ enum Layers {
                     let out = row + (j - firstColumn)
                     if validStart > t0 { out.update(repeating: 0, count: validStart - t0) }
                     if validEnd > validStart {
-                        (out + (validStart - t0)).update(from: source + windowStart + validStart + shift,
-                                                         count: validEnd - validStart)
+                        (out + (validStart - t0)).update(
+                            from: source + windowStart + validStart + shift,
+                            count: validEnd - validStart)
                     }
                     if t1 > validEnd { (out + (validEnd - t0)).update(repeating: 0, count: t1 - validEnd) }
                     j = segmentEnd

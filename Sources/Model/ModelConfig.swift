@@ -84,7 +84,8 @@ public struct ModelConfig: Sendable {
         }
         classes = try reader.decode([ModelClass].self, "ecg.classes")
         guard classes.count == classCount else {
-            throw .badMetadata(key: "ecg.classes", reason: "\(classes.count) classes, the graph has \(classCount) outputs")
+            throw .badMetadata(
+                key: "ecg.classes", reason: "\(classes.count) classes, the graph has \(classCount) outputs")
         }
         thresholds = try reader.decode([Double].self, "ecg.thresholds")
         guard thresholds.count == classCount else {

@@ -154,10 +154,12 @@ public struct ModelPlan: Sendable {
             case .add(let a, _, _, let relu): return "add \(a.channels)ch\(relu ? " + relu" : "")"
             case .sequenceActivation(let input, _, let f): return "\(f) \(input.channels)ch"
             case .copy(let input, _): return "copy \(input.channels)ch"
-            case .timeMean(let input, _, let rectified): return "mean over time \(input.channels)ch\(rectified ? " of relu" : "")"
+            case .timeMean(let input, _, let rectified):
+                return "mean over time \(input.channels)ch\(rectified ? " of relu" : "")"
             case .dense(let input, let output, _, let f): return "dense \(input.channels) → \(output.channels) \(f)"
             case .vectorActivation(let input, _, let f): return "\(f) \(input.channels)"
-            case .scaleChannels(let input, _, _, let rectified): return "scale channels \(input.channels)ch\(rectified ? " of relu" : "")"
+            case .scaleChannels(let input, _, _, let rectified):
+                return "scale channels \(input.channels)ch\(rectified ? " of relu" : "")"
             }
         }
     }

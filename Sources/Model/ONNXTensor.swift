@@ -63,26 +63,32 @@ extension ONNXModel {
         case ONNXTensor.float32:
             if let raw {
                 guard raw.count == count * 4 else {
-                    throw .shapeMismatch(tensor: tensor.name, expected: "\(count * 4) bytes for \(tensor.dims)",
-                                         found: "\(raw.count) bytes")
+                    throw .shapeMismatch(
+                        tensor: tensor.name, expected: "\(count * 4) bytes for \(tensor.dims)",
+                        found: "\(raw.count) bytes")
                 }
-                tensor.floats = decodeLittleEndian(raw, count: count) { Float(bitPattern: UInt32(truncatingIfNeeded: $0)) }
+                tensor.floats = decodeLittleEndian(raw, count: count) {
+                    Float(bitPattern: UInt32(truncatingIfNeeded: $0))
+                }
             }
             guard tensor.floats.count == count else {
-                throw .shapeMismatch(tensor: tensor.name, expected: "\(count) values for \(tensor.dims)",
-                                     found: "\(tensor.floats.count)")
+                throw .shapeMismatch(
+                    tensor: tensor.name, expected: "\(count) values for \(tensor.dims)",
+                    found: "\(tensor.floats.count)")
             }
         case ONNXTensor.int64:
             if let raw {
                 guard raw.count == count * 8 else {
-                    throw .shapeMismatch(tensor: tensor.name, expected: "\(count * 8) bytes for \(tensor.dims)",
-                                         found: "\(raw.count) bytes")
+                    throw .shapeMismatch(
+                        tensor: tensor.name, expected: "\(count * 8) bytes for \(tensor.dims)",
+                        found: "\(raw.count) bytes")
                 }
                 tensor.int64s = decodeLittleEndian(raw, count: count) { Int64(bitPattern: $0) }
             }
             guard tensor.int64s.count == count else {
-                throw .shapeMismatch(tensor: tensor.name, expected: "\(count) values for \(tensor.dims)",
-                                     found: "\(tensor.int64s.count)")
+                throw .shapeMismatch(
+                    tensor: tensor.name, expected: "\(count) values for \(tensor.dims)",
+                    found: "\(tensor.int64s.count)")
             }
         default:
             throw .unsupportedDataType(tensor: tensor.name, dataType: tensor.dataType)

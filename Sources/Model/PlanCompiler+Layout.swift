@@ -96,7 +96,9 @@ extension PlanCompiler {
         _ wide: [ConvolutionSpec], spanLeft: Int, taps: Int, inputs: Int,
         weights: [ModelWeights.Convolution], into blockWeights: inout [[Float]]
     ) -> [ConvolutionBlock] {
-        let ordered = wide.sorted { ($0.output.slot, $0.output.channelOffset) < ($1.output.slot, $1.output.channelOffset) }
+        let ordered = wide.sorted {
+            ($0.output.slot, $0.output.channelOffset) < ($1.output.slot, $1.output.channelOffset)
+        }
         func covers(_ spec: ConvolutionSpec, _ tap: Int) -> Bool {
             let first = spanLeft - spec.padLeft
             return tap >= first && tap < first + spec.kernel
@@ -133,7 +135,8 @@ extension PlanCompiler {
                     output.channels += w.outputs
                 }
                 blocks.append(
-                    ConvolutionBlock(firstTap: run.firstTap, taps: run.taps, output: output, weights: blockWeights.count))
+                    ConvolutionBlock(
+                        firstTap: run.firstTap, taps: run.taps, output: output, weights: blockWeights.count))
                 blockWeights.append(matrix)
             }
         }
@@ -187,7 +190,10 @@ extension PlanCompiler {
             guard let dims = info.dims, case .tensor(let id, let extra) = symbols[info.name] else { continue }
             let t = tensors[id]
             let rank = (t.isSequence ? 3 : 2) + extra
-            let expected = t.isSequence ? "[batch, \(t.channels), …, time]" : "[batch, \(t.channels)\(String(repeating: ", 1", count: extra))]"
+            let expected =
+                t.isSequence
+                ? "[batch, \(t.channels), …, time]"
+                : "[batch, \(t.channels)\(String(repeating: ", 1", count: extra))]"
             guard dims.count == rank else {
                 throw .shapeMismatch(tensor: info.name, expected: expected, found: "rank \(dims.count)")
             }

@@ -168,7 +168,9 @@ extension PlanCompiler {
         case .concat(let parts):
             for part in parts { fuseRelu(part) }
         case .add(let index):
-            if case .add(let a, let b, let output, _) = protos[index] { protos[index] = .add(a, b, output: output, relu: true) }
+            if case .add(let a, let b, let output, _) = protos[index] {
+                protos[index] = .add(a, b, output: output, relu: true)
+            }
         default:
             break
         }
@@ -206,8 +208,11 @@ extension PlanCompiler {
         try requireUnitStridesAndDilations(node)
         let kernelShape = intsAttribute(node, "kernel_shape") ?? []
         var pads = intsAttribute(node, "pads") ?? []
-        // The 2-D form `[batch][channels][1][time]` must pool over time only: kernel (1, k), no padding on the unit axis.
-        if extra == 1, kernelShape.count == 2, kernelShape[0] == 1, pads.isEmpty || (pads.count == 4 && pads[0] == 0 && pads[2] == 0) {
+        // The 2-D form `[batch][channels][1][time]` must pool over time only: kernel (1, k), no padding on the
+        // unit axis.
+        if extra == 1, kernelShape.count == 2, kernelShape[0] == 1,
+            pads.isEmpty || (pads.count == 4 && pads[0] == 0 && pads[2] == 0)
+        {
             pads = pads.isEmpty ? [] : [pads[1], pads[3]]
         } else if !(extra == 0 && kernelShape.count == 1) || !tensors[x].isSequence {
             throw .unsupportedUsage(node: node.label, reason: "only max pooling over time is supported")
@@ -271,7 +276,8 @@ extension PlanCompiler {
             guard !tensors[v].isSequence, extra == 0, realUses(v) == 1, case .dense(let index) = tensors[v].producer,
                 denses[index].bias == nil, denses[index].activation == .identity
             else {
-                throw .unsupportedUsage(node: node.label, reason: "adding a constant is only supported as a MatMul bias")
+                throw .unsupportedUsage(
+                    node: node.label, reason: "adding a constant is only supported as a MatMul bias")
             }
             let count = denses[index].outputs
             let values = try weights(bias.name, node, count: count, shape: "[\(count)]")

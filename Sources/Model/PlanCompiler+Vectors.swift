@@ -12,7 +12,9 @@ extension PlanCompiler {
             axes = Array(2..<rank)
         } else {
             keepDims = intAttribute(node, "keepdims", default: 1) != 0
-            let given = opset >= 18 ? try optionalInput(node, 1).map { n throws(ModelError) in try integers(n, node) }
+            let given =
+                opset >= 18
+                ? try optionalInput(node, 1).map { n throws(ModelError) in try integers(n, node) }
                 : intsAttribute(node, "axes")
             guard let given, !given.isEmpty else {
                 throw .unsupportedUsage(node: node.label, reason: "ReduceMean over all axes")
@@ -59,7 +61,9 @@ extension PlanCompiler {
         let alpha = node.opType == "Gemm" ? node.attributes["alpha"]?.float ?? 1 : 1
         var w = [Float](repeating: 0, count: outputs * inputs)
         for o in 0..<outputs {
-            for i in 0..<inputs { w[o * inputs + i] = alpha * (transposed ? raw[o * inputs + i] : raw[i * outputs + o]) }
+            for i in 0..<inputs {
+                w[o * inputs + i] = alpha * (transposed ? raw[o * inputs + i] : raw[i * outputs + o])
+            }
         }
         var bias: [Double]?
         if node.opType == "Gemm", let c = optionalInput(node, 2) {
@@ -107,7 +111,9 @@ extension PlanCompiler {
             guard keepsBatch, keepsChannels, shape.dropFirst(2).allSatisfy({ $0 == 1 }) else { throw refuse }
             newExtra = shape.count - 2
         default:
-            let axesValue = opset >= 13 ? try optionalInput(node, 1).map { n throws(ModelError) in try integers(n, node) }
+            let axesValue =
+                opset >= 13
+                ? try optionalInput(node, 1).map { n throws(ModelError) in try integers(n, node) }
                 : intsAttribute(node, "axes")
             guard let axesValue, !axesValue.isEmpty else { throw refuse }
             let unsqueeze = node.opType == "Unsqueeze"

@@ -188,7 +188,9 @@ struct PlanCompiler {
         guard value.elementCount == count else {
             throw .shapeMismatch(tensor: name, expected: shape, found: "\(value.dims)")
         }
-        if let bad = value.floats.firstIndex(where: { !$0.isFinite }) { throw .nonFiniteWeight(tensor: name, index: bad) }
+        if let bad = value.floats.firstIndex(where: { !$0.isFinite }) {
+            throw .nonFiniteWeight(tensor: name, index: bad)
+        }
         return value.floats
     }
 

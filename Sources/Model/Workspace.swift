@@ -62,7 +62,9 @@ final class Workspace {
         im2col.initialize(repeating: 0, count: im2colCount)
 
         // Convolutions longer than 1 are computed from their blocks' stacked copies, so only their bias is kept.
-        let convolutionCount = weights.convolutions.reduce(0) { $0 + ($1.kernel == 1 ? $1.weights.count : 0) + $1.bias.count }
+        let convolutionCount = weights.convolutions.reduce(0) {
+            $0 + ($1.kernel == 1 ? $1.weights.count : 0) + $1.bias.count
+        }
         arenaCount =
             convolutionCount + weights.dense.reduce(0) { $0 + $1.weights.count + $1.bias.count }
             + weights.blocks.reduce(0) { $0 + $1.count }

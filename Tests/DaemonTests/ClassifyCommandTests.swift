@@ -54,13 +54,16 @@ import Testing
     @Test func refusesAnArrayWithTheWrongLeadCount() throws {
         let command = try ClassifyCommand.parse(["--model", "m.onnx", "x.npy"])
         #expect(throws: InputError.self) {
-            try command.classifyArray(NpyArray(shape: [8, 10], values: Array(repeating: 0, count: 80)), model: try Self.model("tiny.onnx"))
+            try command.classifyArray(
+                NpyArray(shape: [8, 10], values: Array(repeating: 0, count: 80)), model: try Self.model("tiny.onnx"))
         }
     }
 
     @Test func saysWFDBRecordsAreNotSupportedYet() throws {
         let command = try ClassifyCommand.parse(["--model", "m.onnx", "rec.hea"])
-        let error = #expect(throws: InputError.self) { try command.classifyRecord(header: "rec.hea", model: try Self.model("tiny.onnx")) }
+        let error = #expect(throws: InputError.self) {
+            try command.classifyRecord(header: "rec.hea", model: try Self.model("tiny.onnx"))
+        }
         #expect(error?.description.contains("not supported yet") == true)
     }
 }
@@ -70,7 +73,8 @@ import Testing
         let model = try ClassifyCommandTests.model("tiny.onnx")
         let workers = BenchCommand.measure(model: model, batch: 2, time: 100, threads: 2, seconds: 0.2)
         #expect(workers.count == 2)
-        #expect(workers.allSatisfy { !$0.wall.isEmpty && $0.wall.count == $0.cpu.count && $0.wall.allSatisfy { $0 > 0 } })
+        #expect(
+            workers.allSatisfy { !$0.wall.isEmpty && $0.wall.count == $0.cpu.count && $0.wall.allSatisfy { $0 > 0 } })
     }
 
     @Test func refusesNonPositiveSettings() {

@@ -20,7 +20,9 @@ import Testing
     }
 
     /// Direct "same" convolution, ONNX layout: x `[C][T]`, w `[O][C][k]`, zero padding `padLeft` before.
-    static func directConvolution(x: [Float], w: [Float], channels: Int, outputs: Int, kernel: Int, padLeft: Int, time: Int) -> [Float] {
+    static func directConvolution(
+        x: [Float], w: [Float], channels: Int, outputs: Int, kernel: Int, padLeft: Int, time: Int
+    ) -> [Float] {
         var y = [Float](repeating: 0, count: outputs * time)
         for o in 0..<outputs {
             for t in 0..<time {
@@ -145,16 +147,18 @@ import Testing
         let w = Self.values(outputs * inputs, seed: 8)
         let b = Self.values(outputs, seed: 9)
         var y = [Float](repeating: 0, count: windows * outputs)
-        Layers.dense(into: &y, from: x, windows: windows, inputs: inputs, outputs: outputs, weights: w, bias: b, function)
+        Layers.dense(
+            into: &y, from: x, windows: windows, inputs: inputs, outputs: outputs, weights: w, bias: b, function)
         for n in 0..<windows {
             for o in 0..<outputs {
                 var z = b[o]
                 for i in 0..<inputs { z += x[n * inputs + i] * w[o * inputs + i] }
-                let expected: Float = switch function {
-                case .identity: z
-                case .relu: max(z, 0)
-                case .sigmoid: 1 / (1 + exp(-z))
-                }
+                let expected: Float =
+                    switch function {
+                    case .identity: z
+                    case .relu: max(z, 0)
+                    case .sigmoid: 1 / (1 + exp(-z))
+                    }
                 #expect(abs(y[n * outputs + o] - expected) < 1e-5)
             }
         }

@@ -11,7 +11,11 @@ import Testing
         ("ecg.window_samples", "250"),
         ("ecg.leads", #"["I","II"]"#),
         ("ecg.units", "mV"),
-        ("ecg.preprocessing", #"[{"op":"sos_filter","sos":[[1,0,0,1,0.5,0]],"description":"hp"},{"op":"standardize","mean":[0,1],"std":[2,3]}]"#),
+        (
+            "ecg.preprocessing",
+            #"[{"op":"sos_filter","sos":[[1,0,0,1,0.5,0]],"description":"hp"},"#
+                + #"{"op":"standardize","mean":[0,1],"std":[2,3]}]"#
+        ),
         ("ecg.provenance", #"{"data":"PTB-XL 1.0.3"}"#),
         ("other.key", "ignored"),
     ]
@@ -22,16 +26,20 @@ import Testing
 
     @Test func readsEveryKey() throws {
         let config = try ModelConfig(metadata: Self.good, classCount: 2, leadCount: 2)
-        #expect(config.classes == [ModelClass(code: "NORM", description: "normal ECG"), ModelClass(code: "MI", description: "infarction")])
+        #expect(
+            config.classes == [
+                ModelClass(code: "NORM", description: "normal ECG"), ModelClass(code: "MI", description: "infarction"),
+            ])
         #expect(config.thresholds == [0.4, 0.25])
         #expect(config.sampleRateHz == 100)
         #expect(config.windowSamples == 250)
         #expect(config.leads == ["I", "II"])
         #expect(config.units == "mV")
-        #expect(config.preprocessing == [
-            .sosFilter(sections: [[1, 0, 0, 1, 0.5, 0]], description: "hp"),
-            .standardize(mean: [0, 1], std: [2, 3]),
-        ])
+        #expect(
+            config.preprocessing == [
+                .sosFilter(sections: [[1, 0, 0, 1, 0.5, 0]], description: "hp"),
+                .standardize(mean: [0, 1], std: [2, 3]),
+            ])
         #expect(config.provenance?.contains("PTB-XL") == true)
         #expect(config.warning == nil)
     }
