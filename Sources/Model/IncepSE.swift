@@ -154,7 +154,7 @@ public final class IncepSE {
     }
 
     /// One group of convolutions sharing an input: 1×1 kernels multiply the input directly; longer kernels share
-    /// one im2col block, built once per block of columns and read by one product per run of taps.
+    /// one im2col block, built once per block of columns and read by one product per group of taps.
     ///
     /// Outputs with a bias start as the bias and the products add to them; ReLU follows in a separate pass.
     private func convolutions(_ group: ConvolutionGroup, windows: Int, time: Int) {
@@ -186,7 +186,7 @@ public final class IncepSE {
             let block = min(blockColumns, columns - first)
             Layers.im2col(
                 into: ws.im2col, from: x, channels: cin, rowStride: columns, time: time, spanLeft: group.spanLeft,
-                taps: group.spanTaps, firstColumn: first, blockColumns: block)
+                taps: group.tapOrder, firstColumn: first, blockColumns: block)
             for conv in group.convolutions where conv.kernel > 1 {
                 Layers.fill(
                     ws.sequence(conv.output, columns: columns) + first, rowStride: columns, rows: conv.output.channels,
@@ -195,7 +195,7 @@ public final class IncepSE {
             for product in group.blocks {
                 BLAS.multiply(
                     m: product.output.channels, n: block, k: product.taps * cin, ws.blockWeights[product.weights],
-                    lda: product.taps * cin, ws.im2col + product.firstTap * cin * block, ldb: block,
+                    lda: product.taps * cin, ws.im2col + product.firstRow * cin * block, ldb: block,
                     into: ws.sequence(product.output, columns: columns) + first, ldc: columns, accumulate: true)
             }
             for conv in group.convolutions where conv.kernel > 1 && conv.relu {

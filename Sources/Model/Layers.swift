@@ -7,8 +7,8 @@ import Glibc
 /// `[windows][channels]`.
 /// Callers check sizes once; the loops here only `assert`.
 enum Layers {
-    /// Tap-major im2col over a block of columns: row `tap · channels + c`, column `j` holds
-    /// `x[c][window(j)][t(j) + tap − spanLeft]`, or 0 where that falls outside the window (zero padding).
+    /// Tap-major im2col over a block of columns: row `r · channels + c`, column `j` holds
+    /// `x[c][window(j)][t(j) + taps[r] − spanLeft]`, or 0 where that falls outside the window (zero padding).
     ///
     /// - Parameters:
     ///   - columns: destination `[taps · channels][blockColumns]`.
@@ -16,14 +16,14 @@ enum Layers {
     ///   - firstColumn: the first column (`window · time + t`) of the block.
     static func im2col(
         into columns: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, rowStride: Int,
-        time: Int, spanLeft: Int, taps: Int, firstColumn: Int, blockColumns: Int
+        time: Int, spanLeft: Int, taps: [Int], firstColumn: Int, blockColumns: Int
     ) {
-        assert(time > 0 && taps > 0 && blockColumns > 0)
-        for tap in 0..<taps {
+        assert(time > 0 && blockColumns > 0)
+        for (r, tap) in taps.enumerated() {
             let shift = tap - spanLeft
             for c in 0..<channels {
                 let source = x + c * rowStride
-                let row = columns + (tap * channels + c) * blockColumns
+                let row = columns + (r * channels + c) * blockColumns
                 var j = firstColumn
                 let end = firstColumn + blockColumns
                 while j < end {

@@ -40,15 +40,15 @@ struct ConvolutionSpec: Sendable, Equatable {
     var weights: Int
 }
 
-/// One matrix product of a ``ConvolutionGroup``: a range of taps of the shared im2col buffer times the stacked
-/// weights of every convolution whose window covers exactly those taps.
+/// One matrix product of a ``ConvolutionGroup``: a range of im2col row groups (taps) times the stacked weights
+/// of every convolution whose window covers exactly those taps.
 ///
-/// Splitting the union window by which kernels cover each tap lets each im2col row be read by one product only
+/// Grouping the union window's taps by which kernels cover them lets each im2col row be read by one product only
 /// (OpenBLAS copies every operand it reads into its packed layout, so overlapping products would pack rows twice)
 /// and stacks the kernels that share taps into one taller product.
 struct ConvolutionBlock: Sendable, Equatable {
-    /// The first tap (im2col rows start at `firstTap · C`).
-    var firstTap: Int
+    /// The first im2col row group (rows start at `firstRow · C`); see ``ConvolutionGroup/tapOrder``.
+    var firstRow: Int
     /// The number of taps (`K = taps · C`).
     var taps: Int
     /// Where the stacked outputs go: adjacent channel ranges of the convolutions, in channel order. Products add
@@ -60,14 +60,16 @@ struct ConvolutionBlock: Sendable, Equatable {
 
 /// Convolutions reading the same input: kernels longer than 1 share one im2col buffer.
 ///
-/// The im2col buffer is tap-major (row `tap · C + channel`) over the union of the kernels' windows,
-/// `spanLeft` samples before to `spanTaps - spanLeft - 1` after each output sample; a convolution with kernel `k`
-/// and left padding `p` reads the contiguous rows starting at `(spanLeft - p) · C`.
+/// The im2col buffer is tap-major (row `r · C + channel` holds tap `tapOrder[r]`) over the union of the kernels'
+/// windows, `spanLeft` samples before to `spanTaps - spanLeft - 1` after each output sample; taps are ordered so
+/// that the taps each ``ConvolutionBlock`` reads are adjacent rows.
 struct ConvolutionGroup: Sendable, Equatable {
     var input: SequenceRef
     var convolutions: [ConvolutionSpec]
     /// The products computing the convolutions with kernels longer than 1, in order.
     var blocks: [ConvolutionBlock]
+    /// The tap (0 = `spanLeft` samples before the output sample) of each im2col row group.
+    var tapOrder: [Int]
     /// Samples before the output sample covered by the widest window (0 if every kernel is 1).
     var spanLeft: Int
     /// Total taps of the shared window (0 if every kernel is 1).

@@ -44,14 +44,14 @@ extension PlanCompiler {
                 let spanLeft = wide.map(\.padLeft).max() ?? 0
                 let spanRight = wide.map { $0.kernel - 1 - $0.padLeft }.max() ?? 0
                 let taps = wide.isEmpty ? 0 : spanLeft + spanRight + 1
-                let blocks = Self.blocks(
+                let (tapOrder, blocks) = Self.blocks(
                     wide, spanLeft: spanLeft, taps: taps, inputs: tensors[input].channels,
                     weights: convolutionWeights, into: &blockWeights)
                 layers.append(
                     .convolutions(
                         ConvolutionGroup(
-                            input: seq(input), convolutions: specs, blocks: blocks, spanLeft: spanLeft,
-                            spanTaps: taps)))
+                            input: seq(input), convolutions: specs, blocks: blocks, tapOrder: tapOrder,
+                            spanLeft: spanLeft, spanTaps: taps)))
             case .proto(.convolution):
                 break
             case .proto(.maxPool(let input, let output, let kernel, let padLeft)):
@@ -88,14 +88,16 @@ extension PlanCompiler {
         return (plan, weights)
     }
 
-    /// Splits the union window of `wide` into runs of taps covered by the same kernels, one product per run.
+    /// Groups the taps of the union window of `wide` by which kernels cover them, one product per group, and
+    /// returns the order of taps in the im2col rows (each group's taps adjacent) with the products.
     ///
-    /// Kernels of a run are stacked into one product when their outputs are adjacent channel ranges of one slot,
-    /// in channel order; runs covered by more kernels (taller products) go first.
+    /// For nested "same" windows (39/19/9) that is three products: the centre 9 taps for all three kernels, the
+    /// 10 taps only 39 and 19 cover, the 20 only 39 covers. Kernels of a group are stacked into one product when
+    /// their outputs are adjacent channel ranges of one slot, in channel order; taller products go first.
     private static func blocks(
         _ wide: [ConvolutionSpec], spanLeft: Int, taps: Int, inputs: Int,
         weights: [ModelWeights.Convolution], into blockWeights: inout [[Float]]
-    ) -> [ConvolutionBlock] {
+    ) -> (tapOrder: [Int], blocks: [ConvolutionBlock]) {
         let ordered = wide.sorted {
             ($0.output.slot, $0.output.channelOffset) < ($1.output.slot, $1.output.channelOffset)
         }
@@ -103,44 +105,48 @@ extension PlanCompiler {
             let first = spanLeft - spec.padLeft
             return tap >= first && tap < first + spec.kernel
         }
-        var runs: [(firstTap: Int, taps: Int, members: [Int])] = []
+        var groups: [(members: [Int], taps: [Int])] = []
         for tap in 0..<taps {
             let members = ordered.indices.filter { covers(ordered[$0], tap) }
-            if let last = runs.last, last.members == members, last.firstTap + last.taps == tap {
-                runs[runs.count - 1].taps += 1
+            if let index = groups.firstIndex(where: { $0.members == members }) {
+                groups[index].taps.append(tap)
             } else {
-                runs.append((tap, 1, members))
+                groups.append((members, [tap]))
             }
         }
-        runs.sort { $0.members.count > $1.members.count }
+        groups.sort { $0.members.count > $1.members.count }
+        var tapOrder: [Int] = []
         var blocks: [ConvolutionBlock] = []
-        for run in runs where !run.members.isEmpty {
-            let specs = run.members.map { ordered[$0] }
+        for group in groups {
+            let position = tapOrder.count
+            tapOrder += group.taps
+            guard !group.members.isEmpty else { continue }
+            let specs = group.members.map { ordered[$0] }
             let adjacent = zip(specs, specs.dropFirst()).allSatisfy { a, b in
                 a.output.slot == b.output.slot && a.output.channelOffset + a.output.channels == b.output.channelOffset
             }
-            let stacks = adjacent ? [run.members] : run.members.map { [$0] }
-            for stack in stacks {
+            for stack in adjacent ? [group.members] : group.members.map({ [$0] }) {
                 var matrix: [Float] = []
                 var output = ordered[stack[0]].output
                 output.channels = 0
                 for member in stack {
                     let spec = ordered[member]
                     let w = weights[spec.weights]
-                    let offset = (run.firstTap - (spanLeft - spec.padLeft)) * inputs
                     for o in 0..<w.outputs {
-                        let row = o * w.kernel * inputs + offset
-                        matrix.append(contentsOf: w.weights[row..<(row + run.taps * inputs)])
+                        for tap in group.taps {
+                            let start = (o * w.kernel + tap - (spanLeft - spec.padLeft)) * inputs
+                            matrix.append(contentsOf: w.weights[start..<(start + inputs)])
+                        }
                     }
                     output.channels += w.outputs
                 }
                 blocks.append(
                     ConvolutionBlock(
-                        firstTap: run.firstTap, taps: run.taps, output: output, weights: blockWeights.count))
+                        firstRow: position, taps: group.taps.count, output: output, weights: blockWeights.count))
                 blockWeights.append(matrix)
             }
         }
-        return blocks
+        return (tapOrder, blocks)
     }
 
     /// Moves a ReLU that convolutions apply to a tensor read only by a squeeze-and-excitation block (its mean and

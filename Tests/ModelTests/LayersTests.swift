@@ -56,7 +56,7 @@ import Testing
             var block = [Float](repeating: .nan, count: kernel * channels * count)
             Layers.im2col(
                 into: &block, from: x, channels: channels, rowStride: columns, time: time, spanLeft: padLeft,
-                taps: kernel, firstColumn: first, blockColumns: count)
+                taps: Array(0..<kernel), firstColumn: first, blockColumns: count)
             for r in 0..<(kernel * channels) {
                 for j in 0..<count { im2col[r * columns + first + j] = block[r * count + j] }
             }

@@ -14,8 +14,11 @@ import Testing
         for group in wideGroups {
             #expect(group.spanTaps == 39 && group.spanLeft == 19)
             #expect(group.convolutions.map(\.kernel) == [39, 19, 9])
-            // Centre (all three kernels), two runs of k39+k19, two runs of k39 alone: one product each.
-            #expect(group.blocks.map(\.taps).sorted() == [5, 5, 9, 10, 10])
+            // Centre (all three kernels), the taps of k39 and k19 only, the taps of k39 only: one product each.
+            #expect(group.blocks.map(\.taps) == [9, 10, 20])
+            #expect(group.blocks.map(\.output.channels) == [96, 64, 32])
+            #expect(group.tapOrder.prefix(9) == [15, 16, 17, 18, 19, 20, 21, 22, 23])
+            #expect(Set(group.tapOrder) == Set(0..<39))
             #expect(group.blocks.first?.output.channels == 96)
             // BN + ReLU after the concatenation: BN folded into every branch, the ReLU deferred into the SE block.
             #expect(group.convolutions.allSatisfy { !$0.relu })
