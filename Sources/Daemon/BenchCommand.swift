@@ -71,10 +71,16 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
+    /// The most samples (`batch × time`) one call may hold, to keep the buffers within memory.
+    static let maxSamplesPerCall = 10_000_000
+
     func validate() throws {
         guard batch >= 1, time >= 1, threads >= 1, seconds > 0, (passColumns ?? 1) >= 1, (im2colColumns ?? 1) >= 1
         else {
             throw ValidationError("--batch, --time, --threads, --seconds and block sizes must be positive")
+        }
+        guard batch <= Self.maxSamplesPerCall / time, threads <= 256 else {
+            throw ValidationError("at most \(Self.maxSamplesPerCall) samples per call and 256 threads")
         }
     }
 

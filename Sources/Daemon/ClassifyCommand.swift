@@ -49,6 +49,8 @@ struct ClassifyCommand: ParsableCommand {
 
     /// The largest batch run through the engine at once; longer inputs go through in several calls.
     static let maxBatch = 64
+    /// The longest window accepted (1000 s at 100 Hz); the workspace grows with it (about 50 MB per buffer here).
+    static let maxTime = 100_000
 
     func run() throws {
         let loaded = try Model(contentsOf: model)
@@ -79,6 +81,10 @@ struct ClassifyCommand: ParsableCommand {
         }
         guard batch >= 1, time >= 1 else {
             throw InputError.badShape(path: input, shape: array.shape, reason: "no samples")
+        }
+        guard time <= Self.maxTime else {
+            throw InputError.badShape(
+                path: input, shape: array.shape, reason: "windows longer than \(Self.maxTime) samples are not run")
         }
         let windowLogits = try Self.logits(model: model, windows: array.values, batch: batch, time: time)
         let starts = (0..<batch).map { $0 * time }

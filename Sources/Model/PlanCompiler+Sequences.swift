@@ -70,6 +70,7 @@ extension PlanCompiler {
             throw .shapeMismatch(tensor: node.inputs[1], expected: "[out, \(inputs), kernel]", found: "\(w.dims)")
         }
         let (outputs, kernel) = (w.dims[0], w.dims[2])
+        try requireChannelLimit(outputs, node)
         let weights = try weights(node.inputs[1], node, count: w.elementCount, shape: "\(w.dims)")
         let bias = try optionalInput(node, 2).map { name throws(ModelError) in
             try self.weights(name, node, count: outputs, shape: "[\(outputs)]").map(Double.init)

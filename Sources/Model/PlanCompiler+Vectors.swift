@@ -57,6 +57,7 @@ extension PlanCompiler {
             throw .shapeMismatch(tensor: node.inputs[1], expected: expected, found: "\(b.dims)")
         }
         let outputs = b.dims[transposed ? 0 : 1]
+        try requireChannelLimit(outputs, node)
         let raw = try weights(node.inputs[1], node, count: b.elementCount, shape: "\(b.dims)")
         let alpha = node.opType == "Gemm" ? node.attributes["alpha"]?.float ?? 1 : 1
         var w = [Float](repeating: 0, count: outputs * inputs)

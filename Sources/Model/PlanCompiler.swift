@@ -203,6 +203,17 @@ struct PlanCompiler {
         return value.int64s.map { Int(clamping: $0) }
     }
 
+    /// The most channels a layer may produce: the workspace holds every buffer at the widest layer's depth, and a
+    /// file claiming more would ask for gigabytes before the first window.
+    static let maxChannels = 16384
+
+    func requireChannelLimit(_ channels: Int, _ node: ONNXNode) throws(ModelError) {
+        guard channels <= Self.maxChannels else {
+            throw .unsupportedUsage(
+                node: node.label, reason: "\(channels) channels exceed the limit of \(Self.maxChannels)")
+        }
+    }
+
     /// Input `index` of the node, or nil if absent or empty (optional inputs).
     func optionalInput(_ node: ONNXNode, _ index: Int) -> String? {
         index < node.inputs.count && !node.inputs[index].isEmpty ? node.inputs[index] : nil

@@ -59,6 +59,16 @@ import Testing
         }
     }
 
+    @Test func refusesWindowsTooLongToRun() throws {
+        let command = try ClassifyCommand.parse(["--model", "m.onnx", "x.npy"])
+        let time = ClassifyCommand.maxTime + 1
+        #expect(throws: InputError.self) {
+            try command.classifyArray(
+                NpyArray(shape: [12, time], values: Array(repeating: 0, count: 12 * time)),
+                model: try Self.model("tiny.onnx"))
+        }
+    }
+
     @Test func saysWFDBRecordsAreNotSupportedYet() throws {
         let command = try ClassifyCommand.parse(["--model", "m.onnx", "rec.hea"])
         let error = #expect(throws: InputError.self) {
@@ -80,5 +90,8 @@ import Testing
     @Test func refusesNonPositiveSettings() {
         #expect(throws: (any Error).self) { try BenchCommand.parse(["--model", "m.onnx", "--threads", "0"]) }
         #expect(throws: (any Error).self) { try BenchCommand.parse(["--model", "m.onnx", "--seconds", "-1"]) }
+        #expect(throws: (any Error).self) {
+            try BenchCommand.parse(["--model", "m.onnx", "--batch", "1000000", "--time", "1000000"])
+        }
     }
 }
