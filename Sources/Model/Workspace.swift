@@ -2,7 +2,7 @@
 ///
 /// A workspace serves one inference worker (it is not `Sendable`). Windows are processed in passes of up to
 /// `passColumns` samples (`windows · time`): large enough that each matrix product is efficient, small enough
-/// that a pass's activations stay in the cache. A worker also keeps its own copy of the packed weights, so the
+/// that a pass's activations stay in the L3 cache. A worker also keeps its own copy of the packed weights, so the
 /// forward pass reads only memory it owns (about 2 MB for the paper's model).
 final class Workspace {
     /// The largest batch and window length `forward` accepts.
@@ -19,7 +19,8 @@ final class Workspace {
     /// The shared im2col buffer, `[maxIm2colRows][im2colColumns]`.
     let im2col: UnsafeMutablePointer<Float>
     let im2colColumns: Int
-    /// Packed weights: per convolution and dense layer, its weights then its bias.
+    /// Packed weights: 1×1 convolution weights, every bias, dense weights, and the stacked weights of the
+    /// convolution blocks (longer kernels are only computed from those).
     private let arena: UnsafeMutablePointer<Float>
     private let arenaCount: Int
     let convolutionWeights: [UnsafePointer<Float>]
@@ -32,8 +33,9 @@ final class Workspace {
     /// Measured on the 2-core EPYC machines (windows per CPU-second, paper model, batch 64, T = 250, medians of
     /// alternating runs): 1024 → 210, 2048 → 214, 4096 → 236, 16384 → 220.
     static let targetPassColumns = 4096
-    /// The columns of one im2col block: 256 keeps a block (39 taps × 32 channels × 256 × 4 bytes = 1.2 MiB) close
-    /// to L2 size, so the product packs it from cache rather than from L3; 1024 measured about 8% slower.
+    /// The columns of one im2col block (rounded down to whole windows when windows are shorter): 256 keeps a block
+    /// (39 taps × 32 channels × 256 × 4 bytes = 1.2 MiB) near the 1 MiB L2; 500 and 1000 measured the same within
+    /// the noise of a shared machine.
     static let targetIm2colColumns = 256
 
     /// Allocates the buffers for batches of up to `maxBatch` windows of up to `maxTime` samples.
