@@ -144,6 +144,12 @@ def export(net: nn.Module, path: Path, dynamo: bool, metadata: dict[str, str], s
     assert not dims[0].HasField("dim_value") and not dims[2].HasField("dim_value"), "batch and time must be dynamic"
     for key, value in metadata.items():
         model.metadata_props.add(key=key, value=value)
+    # Source stack traces name the files of the machine that exported; they are no part of a fixture.
+    for node in model.graph.node:
+        node.doc_string = ""
+        kept = [p for p in node.metadata_props if p.key != "pkg.torch.onnx.stack_trace"]
+        del node.metadata_props[:]
+        node.metadata_props.extend(kept)
     if strip:
         for node in model.graph.node:
             node.doc_string = ""
