@@ -32,6 +32,15 @@ build: system-deps
 release: system-deps
 	$(SWIFT) build -c release
 
+# Our engine against ONNX Runtime on the same ONNX file, alternating rounds, medians and ratios (BENCHMARKS.md).
+BENCH_MODEL ?= Tests/ModelTests/Fixtures/paper.onnx
+BENCH_ROUNDS ?= 5
+BENCH_SECONDS ?= 3
+bench: deps
+	$(SWIFT) build -c release --product ecg-monitor
+	$(PYTHON) tools/bench_onnxruntime.py --compare $(RELEASE_BIN) --model $(BENCH_MODEL) \
+		--rounds $(BENCH_ROUNDS) --seconds $(BENCH_SECONDS)
+
 test: deps
 	$(SWIFT) build --build-tests
 	tools/verify-units.sh

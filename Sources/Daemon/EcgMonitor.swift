@@ -6,6 +6,8 @@ struct EcgMonitor: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ecg-monitor",
         abstract: "Watches live 12-lead ECG streams and raises alerts when a neural network sees an abnormality.",
-        subcommands: [AlertsCommand.self, ReplayCommand.self, SimulateCommand.self]
+        subcommands: [
+            ClassifyCommand.self, BenchCommand.self, ReplayCommand.self, SimulateCommand.self, AlertsCommand.self,
+        ]
     )
 }

@@ -1,0 +1,210 @@
+/// Runs a compiled model on windows: the forward pass, top to bottom, over a workspace it owns.
+///
+/// One instance per inference worker (not `Sendable`); the ``Model`` it runs is shared. Call
+/// `BLAS.threads = 1` once before starting several workers.
+public final class IncepSE {
+    /// The model this engine runs.
+    public let model: Model
+    private let workspace: Workspace
+
+    /// The largest batch ``forward(_:batch:timeSamples:into:)`` accepts.
+    public var maxBatch: Int { workspace.maxBatch }
+    /// The longest window ``forward(_:batch:timeSamples:into:)`` accepts.
+    public var maxTimeSamples: Int { workspace.maxTime }
+
+    /// Allocates the workspace for batches of up to `maxBatch` windows of up to `maxTimeSamples` samples.
+    ///
+    /// - Important: both sizes must be at least 1 (a programmer error otherwise).
+    public init(model: Model, maxBatch: Int, maxTimeSamples: Int) {
+        self.model = model
+        self.workspace = Workspace(
+            plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples)
+    }
+
+    /// An engine with explicit pass and im2col block sizes in samples (`windows · time`), for tests and tuning;
+    /// the other initializer uses sizes measured on the target machines.
+    ///
+    /// - Important: all sizes must be at least 1 (a programmer error otherwise).
+    public init(model: Model, maxBatch: Int, maxTimeSamples: Int, passColumns: Int, im2colColumns: Int) {
+        self.model = model
+        self.workspace = Workspace(
+            plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples,
+            passColumns: passColumns, im2colColumns: im2colColumns)
+    }
+
+    /// Checks that a batch fits this engine and the model, naming the problem if not.
+    ///
+    /// - Throws: ``ModelError/badInput(reason:)``.
+    public func validate(batch: Int, timeSamples: Int) throws(ModelError) {
+        guard batch >= 1, batch <= maxBatch else {
+            throw .badInput(reason: "batch \(batch) is outside 1...\(maxBatch)")
+        }
+        guard timeSamples >= 1, timeSamples <= maxTimeSamples else {
+            throw .badInput(reason: "window of \(timeSamples) samples is outside 1...\(maxTimeSamples)")
+        }
+        if let fixed = model.plan.fixedTime, fixed != timeSamples {
+            throw .badInput(reason: "the model's graph fixes the window at \(fixed) samples, got \(timeSamples)")
+        }
+        if let fixed = model.plan.fixedBatch, fixed != batch {
+            throw .badInput(reason: "the model's graph fixes the batch at \(fixed), got \(batch)")
+        }
+    }
+
+    /// Computes logits for `windows`, checking the sizes first.
+    ///
+    /// - Parameter windows: `[batch][leads][timeSamples]` row-major.
+    /// - Returns: `[batch][classes]` row-major.
+    /// - Throws: ``ModelError/badInput(reason:)`` if the sizes do not fit or a sample is NaN or infinite.
+    public func logits(for windows: [Float], batch: Int, timeSamples: Int) throws(ModelError) -> [Float] {
+        try validate(batch: batch, timeSamples: timeSamples)
+        let expected = batch * model.plan.inputChannels * timeSamples
+        guard windows.count == expected else {
+            throw .badInput(reason: "\(windows.count) samples given, \(expected) expected")
+        }
+        if let bad = windows.firstIndex(where: { !$0.isFinite }) {
+            throw .badInput(reason: "sample \(bad) is \(windows[bad]); samples must be finite")
+        }
+        var result = [Float](repeating: 0, count: batch * model.plan.outputCount)
+        windows.withUnsafeBufferPointer { input in
+            result.withUnsafeMutableBufferPointer { output in
+                if let i = input.baseAddress, let o = output.baseAddress {
+                    forward(i, batch: batch, timeSamples: timeSamples, into: o)
+                }
+            }
+        }
+        return result
+    }
+
+    /// Classifies windows. Allocates nothing.
+    ///
+    /// - Parameters:
+    ///   - windows: `[batch][leads][timeSamples]` row-major, preprocessed samples.
+    ///   - logits: `[batch][classes]` row-major; overwritten.
+    /// - Important: the sizes must pass ``validate(batch:timeSamples:)`` (checked with preconditions).
+    public func forward(
+        _ windows: UnsafePointer<Float>, batch: Int, timeSamples: Int, into logits: UnsafeMutablePointer<Float>
+    ) {
+        precondition(batch >= 1 && batch <= maxBatch && timeSamples >= 1 && timeSamples <= maxTimeSamples)
+        let plan = model.plan
+        let perPass = workspace.windowsPerPass(time: timeSamples)
+        var start = 0
+        while start < batch {
+            let windowCount = min(perPass, batch - start)
+            pass(
+                windows + start * plan.inputChannels * timeSamples, windows: windowCount, time: timeSamples,
+                into: logits + start * plan.outputCount)
+            start += windowCount
+        }
+    }
+
+    /// Runs every layer on up to one pass's windows.
+    private func pass(
+        _ input: UnsafePointer<Float>, windows: Int, time: Int, into logits: UnsafeMutablePointer<Float>
+    ) {
+        let ws = workspace
+        let plan = model.plan
+        let columns = windows * time
+        let x = ws.sequence(plan.input, columns: columns)
+        for w in 0..<windows {
+            for c in 0..<plan.inputChannels {
+                (x + c * columns + w * time).update(from: input + (w * plan.inputChannels + c) * time, count: time)
+            }
+        }
+        for layer in plan.layers {
+            switch layer {
+            case .convolutions(let group):
+                convolutions(group, windows: windows, time: time)
+            case .maxPool(let input, let output, let kernel, let padLeft):
+                Layers.maxPool1d(
+                    into: ws.sequence(output, columns: columns), from: ws.sequence(input, columns: columns),
+                    channels: input.channels, yStride: columns, xStride: columns, windows: windows, time: time,
+                    kernel: kernel, padLeft: padLeft)
+            case .add(let a, let b, let output, let relu):
+                Layers.add(
+                    into: ws.sequence(output, columns: columns), ws.sequence(a, columns: columns),
+                    ws.sequence(b, columns: columns), rows: a.channels, columns: columns, yStride: columns,
+                    aStride: columns, bStride: columns, relu: relu)
+            case .sequenceActivation(let input, let output, let function):
+                Layers.activation(
+                    into: ws.sequence(output, columns: columns), from: ws.sequence(input, columns: columns),
+                    rows: input.channels, columns: columns, yStride: columns, xStride: columns, function)
+            case .copy(let input, let output):
+                ws.sequence(output, columns: columns).update(
+                    from: ws.sequence(input, columns: columns), count: input.channels * columns)
+            case .timeMean(let input, let output, let rectified):
+                Layers.timeMean(
+                    into: ws.vector(output), from: ws.sequence(input, columns: columns), channels: input.channels,
+                    xStride: columns, windows: windows, time: time, rectified: rectified)
+            case .dense(let input, let output, let index, let function):
+                Layers.dense(
+                    into: ws.vector(output), from: ws.vector(input), windows: windows, inputs: input.channels,
+                    outputs: output.channels, weights: ws.denseWeights[index], bias: ws.denseBias[index], function)
+            case .vectorActivation(let input, let output, let function):
+                Layers.activation(
+                    into: ws.vector(output), from: ws.vector(input), rows: windows, columns: input.channels,
+                    yStride: input.channels, xStride: input.channels, function)
+            case .scaleChannels(let input, let gates, let output, let rectified):
+                Layers.scaleChannels(
+                    into: ws.sequence(output, columns: columns), from: ws.sequence(input, columns: columns),
+                    gates: ws.vector(gates), channels: input.channels, yStride: columns, xStride: columns,
+                    windows: windows, time: time, rectified: rectified)
+            }
+        }
+        logits.update(from: ws.vector(plan.output), count: windows * plan.outputCount)
+    }
+
+    /// One group of convolutions sharing an input: 1×1 kernels multiply the input directly; longer kernels share
+    /// one im2col block, built once per block of columns and read by one product per group of taps.
+    ///
+    /// Outputs with a bias start as the bias and the products add to them; ReLU follows in a separate pass.
+    private func convolutions(_ group: ConvolutionGroup, windows: Int, time: Int) {
+        let ws = workspace
+        let columns = windows * time
+        let cin = group.input.channels
+        let x = ws.sequence(group.input, columns: columns)
+        for conv in group.convolutions where conv.kernel == 1 {
+            let y = ws.sequence(conv.output, columns: columns)
+            if conv.hasBias {
+                Layers.fill(
+                    y, rowStride: columns, rows: conv.output.channels, columns: columns,
+                    with: ws.convolutionBias[conv.weights])
+            }
+            BLAS.multiply(
+                m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights], lda: cin,
+                x, ldb: columns, into: y, ldc: columns, accumulate: conv.hasBias)
+            if conv.relu {
+                Layers.activation(
+                    into: y, from: y, rows: conv.output.channels, columns: columns, yStride: columns, xStride: columns,
+                    .relu)
+            }
+        }
+        guard group.spanTaps > 0 else { return }
+        // Blocks of whole windows when windows are short, so each im2col row is one copy rather than two pieces.
+        let blockColumns = time < ws.im2colColumns ? ws.im2colColumns / time * time : ws.im2colColumns
+        var first = 0
+        while first < columns {
+            let block = min(blockColumns, columns - first)
+            Layers.im2col(
+                into: ws.im2col, from: x, channels: cin, rowStride: columns, time: time, spanLeft: group.spanLeft,
+                taps: group.tapOrder, firstColumn: first, blockColumns: block)
+            for conv in group.convolutions where conv.kernel > 1 {
+                Layers.fill(
+                    ws.sequence(conv.output, columns: columns) + first, rowStride: columns, rows: conv.output.channels,
+                    columns: block, with: conv.hasBias ? ws.convolutionBias[conv.weights] : nil)
+            }
+            for product in group.blocks {
+                BLAS.multiply(
+                    m: product.output.channels, n: block, k: product.taps * cin, ws.blockWeights[product.weights],
+                    lda: product.taps * cin, ws.im2col + product.firstRow * cin * block, ldb: block,
+                    into: ws.sequence(product.output, columns: columns) + first, ldc: columns, accumulate: true)
+            }
+            for conv in group.convolutions where conv.kernel > 1 && conv.relu {
+                let y = ws.sequence(conv.output, columns: columns) + first
+                Layers.activation(
+                    into: y, from: y, rows: conv.output.channels, columns: block, yStride: columns, xStride: columns,
+                    .relu)
+            }
+            first += block
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import FoundationEssentials
+
+/// A loaded IncepSE-family model: its configuration, compiled plan and folded weights.
+///
+/// Immutable and `Sendable`; every inference worker runs it through its own ``IncepSE``.
+public struct Model: Sendable {
+    /// Classes, thresholds, rate, window and preprocessing from the file's metadata.
+    public let config: ModelConfig
+    /// The fused layers the graph compiled to.
+    public let plan: ModelPlan
+    /// The weights, BatchNorm folded.
+    public let weights: ModelWeights
+    /// Things the caller should log (a model without metadata runs with defaults).
+    public var warnings: [String] { config.warning.map { [$0] } ?? [] }
+
+    /// Loads the ONNX model at `path`.
+    ///
+    /// - Throws: ``ModelError`` if the file cannot be read, is not a model the engine can run exactly, or its
+    ///   metadata is inconsistent.
+    public init(contentsOf path: String) throws(ModelError) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(filePath: path))
+        } catch {
+            throw .unreadable(path: path, reason: "\(error)")
+        }
+        try self.init(bytes: [UInt8](data))
+    }
+
+    /// Loads a model from the bytes of an ONNX file.
+    ///
+    /// - Throws: ``ModelError`` as ``init(contentsOf:)``.
+    public init(bytes: [UInt8]) throws(ModelError) {
+        let onnx = try ONNXModel(bytes: bytes)
+        (plan, weights) = try PlanCompiler.compile(onnx)
+        config = try ModelConfig(
+            metadata: onnx.metadata, classCount: plan.outputCount, leadCount: plan.inputChannels)
+    }
+}

@@ -1,0 +1,177 @@
+import FoundationEssentials
+
+/// One output of the model: an SCP statement code and its description.
+public struct ModelClass: Sendable, Equatable, Decodable {
+    /// The SCP code, e.g. `NORM`; `class0`, `class1`, … for a model without metadata.
+    public let code: String
+    /// The statement's description, e.g. `normal ECG`; empty without metadata.
+    public let description: String
+
+    /// A class with the given code and description.
+    public init(code: String, description: String) {
+        self.code = code
+        self.description = description
+    }
+}
+
+/// One causal preprocessing step, applied per lead at the model's rate (docs/model-format.md).
+public enum PreprocessingStep: Sendable, Equatable {
+    /// `x ← (x − mean[lead]) / std[lead]`; one value per lead, in lead order.
+    case standardize(mean: [Double], std: [Double])
+    /// A causal IIR filter as second-order sections `[b0, b1, b2, a0, a1, a2]` with `a0 = 1`.
+    case sosFilter(sections: [[Double]], description: String)
+}
+
+/// What the daemon needs to know about a model besides its weights, read from the ONNX `metadata_props`.
+///
+/// The keys are documented in docs/model-format.md. A model without any `ecg.` key still runs on raw arrays:
+/// classes are named by index, thresholds are 0.5, there is no preprocessing, and ``warning`` says so.
+public struct ModelConfig: Sendable {
+    /// The outputs, in logit order.
+    public let classes: [ModelClass]
+    /// Per class, the probability at or above which the class counts as present.
+    public let thresholds: [Double]
+    /// The sample rate the model expects, Hz; nil without metadata.
+    public let sampleRateHz: Double?
+    /// The window length the model was trained on, samples at ``sampleRateHz``; nil without metadata.
+    public let windowSamples: Int?
+    /// Lead names in input-channel order; `lead0`, `lead1`, … without metadata.
+    public let leads: [String]
+    /// The physical unit of the samples before preprocessing; nil without metadata.
+    public let units: String?
+    /// The preprocessing steps, in the order they apply.
+    public let preprocessing: [PreprocessingStep]
+    /// The label task, e.g. `all`; nil if absent.
+    public let task: String?
+    /// The provenance object as JSON text; nil if absent.
+    public let provenance: String?
+    /// Whether the model carried our `ecg.` keys.
+    public let hasMetadata: Bool
+
+    /// The warning to log for a model without metadata; nil when the metadata is present.
+    public var warning: String? {
+        hasMetadata
+            ? nil
+            : "model has no ecg.* metadata: classes are named by index, thresholds are 0.5, no preprocessing is applied"
+    }
+
+    /// Reads the configuration from `metadata_props` and checks it against the graph.
+    ///
+    /// - Parameters:
+    ///   - metadata: the model's key/value pairs, in file order (a repeated key keeps its last value).
+    ///   - classCount: the number of logits the graph produces.
+    ///   - leadCount: the number of input channels the graph takes.
+    /// - Throws: ``ModelError/badMetadata(key:reason:)`` naming the first missing, unparsable or inconsistent key.
+    public init(metadata: [(key: String, value: String)], classCount: Int, leadCount: Int) throws(ModelError) {
+        var values: [String: String] = [:]
+        for (key, value) in metadata where key.hasPrefix("ecg.") { values[key] = value }
+        hasMetadata = !values.isEmpty
+        guard hasMetadata else {
+            classes = (0..<classCount).map { ModelClass(code: "class\($0)", description: "") }
+            thresholds = Array(repeating: 0.5, count: classCount)
+            leads = (0..<leadCount).map { "lead\($0)" }
+            sampleRateHz = nil
+            windowSamples = nil
+            units = nil
+            preprocessing = []
+            task = nil
+            provenance = nil
+            return
+        }
+        let reader = MetadataReader(values: values)
+        if let version = values["ecg.format_version"], version != "1" {
+            throw .badMetadata(key: "ecg.format_version", reason: "version \(version) is not supported (expected 1)")
+        }
+        classes = try reader.decode([ModelClass].self, "ecg.classes")
+        guard classes.count == classCount else {
+            throw .badMetadata(
+                key: "ecg.classes", reason: "\(classes.count) classes, the graph has \(classCount) outputs")
+        }
+        thresholds = try reader.decode([Double].self, "ecg.thresholds")
+        guard thresholds.count == classCount else {
+            throw .badMetadata(key: "ecg.thresholds", reason: "\(thresholds.count) values for \(classCount) classes")
+        }
+        guard thresholds.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw .badMetadata(key: "ecg.thresholds", reason: "every threshold must be a probability in [0, 1]")
+        }
+        let rate = try reader.number("ecg.sample_rate_hz")
+        guard rate > 0, rate.isFinite else { throw .badMetadata(key: "ecg.sample_rate_hz", reason: "must be > 0") }
+        sampleRateHz = rate
+        let window = try reader.number("ecg.window_samples")
+        guard window >= 1, window <= 1_000_000, window == window.rounded() else {
+            throw .badMetadata(key: "ecg.window_samples", reason: "must be a whole number of samples ≥ 1")
+        }
+        windowSamples = Int(window)
+        leads = try reader.decode([String].self, "ecg.leads")
+        guard leads.count == leadCount else {
+            throw .badMetadata(key: "ecg.leads", reason: "\(leads.count) leads, the graph takes \(leadCount) channels")
+        }
+        units = values["ecg.units"]
+        task = values["ecg.task"]
+        provenance = values["ecg.provenance"]
+        preprocessing =
+            values["ecg.preprocessing"] == nil
+            ? [] : try reader.preprocessing(leadCount: leadCount)
+    }
+}
+
+/// Typed access to the `ecg.` values, turning every failure into ``ModelError/badMetadata(key:reason:)``.
+private struct MetadataReader {
+    let values: [String: String]
+
+    func raw(_ key: String) throws(ModelError) -> String {
+        guard let value = values[key] else { throw .badMetadata(key: key, reason: "missing") }
+        return value
+    }
+
+    func number(_ key: String) throws(ModelError) -> Double {
+        let text = String(try raw(key).filter { !$0.isWhitespace })
+        guard let value = Double(text) else { throw .badMetadata(key: key, reason: "\"\(text)\" is not a number") }
+        return value
+    }
+
+    func decode<T: Decodable>(_ type: T.Type, _ key: String) throws(ModelError) -> T {
+        let text = try raw(key)
+        do {
+            return try JSONDecoder().decode(type, from: Data(text.utf8))
+        } catch {
+            throw .badMetadata(key: key, reason: "not the expected JSON (\(error))")
+        }
+    }
+
+    private struct RawStep: Decodable {
+        let op: String
+        let mean: [Double]?
+        let std: [Double]?
+        let sos: [[Double]]?
+        let description: String?
+    }
+
+    func preprocessing(leadCount: Int) throws(ModelError) -> [PreprocessingStep] {
+        let key = "ecg.preprocessing"
+        var steps: [PreprocessingStep] = []
+        for (index, step) in try decode([RawStep].self, key).enumerated() {
+            switch step.op {
+            case "standardize":
+                guard let mean = step.mean, let std = step.std, mean.count == leadCount, std.count == leadCount else {
+                    throw .badMetadata(key: key, reason: "step \(index): standardize needs \(leadCount) means and stds")
+                }
+                guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
+                    throw .badMetadata(key: key, reason: "step \(index): std must be > 0 and all values finite")
+                }
+                steps.append(.standardize(mean: mean, std: std))
+            case "sos_filter":
+                guard let sos = step.sos, !sos.isEmpty, sos.allSatisfy({ $0.count == 6 && $0[3] == 1 }) else {
+                    throw .badMetadata(key: key, reason: "step \(index): sos must be sections of 6 with a0 = 1")
+                }
+                guard sos.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+                    throw .badMetadata(key: key, reason: "step \(index): sos coefficients must be finite")
+                }
+                steps.append(.sosFilter(sections: sos, description: step.description ?? ""))
+            default:
+                throw .badMetadata(key: key, reason: "step \(index): unknown op \"\(step.op)\"")
+            }
+        }
+        return steps
+    }
+}

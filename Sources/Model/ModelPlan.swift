@@ -1,0 +1,189 @@
+/// Where a sequence activation `[channels][batch·time]` lives: a workspace slot and a channel range inside it.
+struct SequenceRef: Sendable, Equatable {
+    /// The sequence slot of the ``Workspace``.
+    var slot: Int
+    /// The first channel of this tensor inside the slot (concatenation writes each branch into its own range).
+    var channelOffset: Int
+    /// The number of channels.
+    var channels: Int
+}
+
+/// Where a per-window vector activation `[batch][channels]` lives in the workspace.
+struct VectorRef: Sendable, Equatable {
+    /// The vector slot of the ``Workspace``.
+    var slot: Int
+    /// The number of channels.
+    var channels: Int
+}
+
+/// An elementwise function applied after a layer.
+enum Activation: Sendable, Equatable {
+    case identity
+    case relu
+    case sigmoid
+}
+
+/// One length-preserving convolution inside a ``ConvolutionGroup``.
+struct ConvolutionSpec: Sendable, Equatable {
+    /// Where the output goes (a channel range, so that concatenated branches need no copy).
+    var output: SequenceRef
+    /// The kernel length in samples.
+    var kernel: Int
+    /// Zero samples added before the input; `kernel - 1 - padLeft` are added after.
+    var padLeft: Int
+    /// Whether a ReLU follows (fused).
+    var relu: Bool
+    /// Whether the bias is non-zero: the output is then filled with it before the products add to it (OpenBLAS
+    /// would otherwise clear it first, an extra pass).
+    var hasBias: Bool
+    /// Index into ``ModelWeights/convolutions``.
+    var weights: Int
+}
+
+/// One matrix product of a ``ConvolutionGroup``: a range of im2col row groups (taps) times the stacked weights
+/// of every convolution whose window covers exactly those taps.
+///
+/// Grouping the union window's taps by which kernels cover them lets each im2col row be read by one product only
+/// (OpenBLAS copies every operand it reads into its packed layout, so overlapping products would pack rows twice)
+/// and stacks the kernels that share taps into one taller product.
+struct ConvolutionBlock: Sendable, Equatable {
+    /// The first im2col row group (rows start at `firstRow · C`); see ``ConvolutionGroup/tapOrder``.
+    var firstRow: Int
+    /// The number of taps (`K = taps · C`).
+    var taps: Int
+    /// Where the stacked outputs go: adjacent channel ranges of the convolutions, in channel order. Products add
+    /// to the output, which starts as the bias.
+    var output: SequenceRef
+    /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`.
+    var weights: Int
+}
+
+/// Convolutions reading the same input: kernels longer than 1 share one im2col buffer.
+///
+/// The im2col buffer is tap-major (row `r · C + channel` holds tap `tapOrder[r]`) over the union of the kernels'
+/// windows, `spanLeft` samples before to `spanTaps - spanLeft - 1` after each output sample; taps are ordered so
+/// that the taps each ``ConvolutionBlock`` reads are adjacent rows.
+struct ConvolutionGroup: Sendable, Equatable {
+    var input: SequenceRef
+    var convolutions: [ConvolutionSpec]
+    /// The products computing the convolutions with kernels longer than 1, in order.
+    var blocks: [ConvolutionBlock]
+    /// The tap (0 = `spanLeft` samples before the output sample) of each im2col row group.
+    var tapOrder: [Int]
+    /// Samples before the output sample covered by the widest window (0 if every kernel is 1).
+    var spanLeft: Int
+    /// Total taps of the shared window (0 if every kernel is 1).
+    var spanTaps: Int
+}
+
+/// One step of the forward pass; the network is a fixed list of these, compiled once from the ONNX graph.
+enum FusedLayer: Sendable, Equatable {
+    /// Convolutions (bias and BatchNorm folded, ReLU fused) that share an input.
+    case convolutions(ConvolutionGroup)
+    /// Stride-1 max pooling that keeps the length; padding never wins the maximum.
+    case maxPool(input: SequenceRef, output: SequenceRef, kernel: Int, padLeft: Int)
+    /// Elementwise sum of two sequences, then an optional ReLU (residual connections).
+    case add(SequenceRef, SequenceRef, output: SequenceRef, relu: Bool)
+    /// An elementwise function on a sequence.
+    case sequenceActivation(input: SequenceRef, output: SequenceRef, Activation)
+    /// A channel-range copy, for a concatenated tensor that could not be written in place.
+    case copy(input: SequenceRef, output: SequenceRef)
+    /// The mean over time of every channel of every window; `rectified`: of `max(input, 0)` (a deferred ReLU).
+    case timeMean(input: SequenceRef, output: VectorRef, rectified: Bool)
+    /// `output = activation(W · input + b)` per window.
+    case dense(input: VectorRef, output: VectorRef, weights: Int, Activation)
+    /// An elementwise function on a vector.
+    case vectorActivation(input: VectorRef, output: VectorRef, Activation)
+    /// `output[c][t] = input[c][t] · gates[c]` per window (squeeze-and-excitation); `rectified`: of
+    /// `max(input, 0)` (a deferred ReLU).
+    case scaleChannels(input: SequenceRef, gates: VectorRef, output: SequenceRef, rectified: Bool)
+}
+
+/// The network as a fixed list of fused layers with every buffer placed, compiled once from an ONNX graph.
+///
+/// A graph the compiler cannot map onto these layers exactly is refused with the operator, node or tensor named;
+/// it is never approximated.
+public struct ModelPlan: Sendable {
+    /// Input channels (leads) the graph takes.
+    public let inputChannels: Int
+    /// Logits the graph produces per window.
+    public let outputCount: Int
+    /// The batch size the graph fixes, or nil if dynamic.
+    public let fixedBatch: Int?
+    /// The window length the graph fixes, or nil if dynamic.
+    public let fixedTime: Int?
+    let layers: [FusedLayer]
+    /// Where the input windows are copied before the first layer.
+    let input: SequenceRef
+    /// Where the logits are after the last layer.
+    let output: VectorRef
+    /// Sequence slots the workspace must hold, each `sequenceSlotChannels` channels deep.
+    let sequenceSlotCount: Int
+    let sequenceSlotChannels: Int
+    /// Vector slots the workspace must hold, each `vectorSlotChannels` wide.
+    let vectorSlotCount: Int
+    let vectorSlotChannels: Int
+    /// The most im2col rows (taps × input channels) any convolution group needs.
+    let maxIm2colRows: Int
+
+    /// Floating-point operations (multiply and add counted separately) per window of `timeSamples` samples,
+    /// counting convolutions and dense layers, the work that dominates; elementwise layers are left out.
+    public func flopsPerWindow(timeSamples: Int) -> Int {
+        var flops = 0
+        for layer in layers {
+            switch layer {
+            case .convolutions(let group):
+                for conv in group.convolutions {
+                    flops += 2 * conv.output.channels * group.input.channels * conv.kernel * timeSamples
+                }
+            case .dense(let input, let output, _, _):
+                flops += 2 * input.channels * output.channels
+            default:
+                break
+            }
+        }
+        return flops
+    }
+
+    /// One line per fused layer, for logs and `--verbose` output.
+    public var summary: [String] {
+        layers.map { layer in
+            switch layer {
+            case .convolutions(let group):
+                let kernels = group.convolutions.map { "\($0.output.channels)×k\($0.kernel)" }
+                return "conv \(group.input.channels)ch → [\(kernels.joined(separator: ", "))]"
+            case .maxPool(let input, _, let kernel, _): return "maxpool k\(kernel) \(input.channels)ch"
+            case .add(let a, _, _, let relu): return "add \(a.channels)ch\(relu ? " + relu" : "")"
+            case .sequenceActivation(let input, _, let f): return "\(f) \(input.channels)ch"
+            case .copy(let input, _): return "copy \(input.channels)ch"
+            case .timeMean(let input, _, let rectified):
+                return "mean over time \(input.channels)ch\(rectified ? " of relu" : "")"
+            case .dense(let input, let output, _, let f): return "dense \(input.channels) → \(output.channels) \(f)"
+            case .vectorActivation(let input, _, let f): return "\(f) \(input.channels)"
+            case .scaleChannels(let input, _, _, let rectified):
+                return "scale channels \(input.channels)ch\(rectified ? " of relu" : "")"
+            }
+        }
+    }
+
+    init(
+        inputChannels: Int, outputCount: Int, fixedBatch: Int?, fixedTime: Int?, layers: [FusedLayer],
+        input: SequenceRef, output: VectorRef, sequenceSlots: (count: Int, channels: Int),
+        vectorSlots: (count: Int, channels: Int)
+    ) {
+        self.inputChannels = inputChannels
+        self.outputCount = outputCount
+        self.fixedBatch = fixedBatch
+        self.fixedTime = fixedTime
+        self.layers = layers
+        self.input = input
+        self.output = output
+        self.sequenceSlotCount = sequenceSlots.count
+        self.sequenceSlotChannels = sequenceSlots.channels
+        self.vectorSlotCount = vectorSlots.count
+        self.vectorSlotChannels = vectorSlots.channels
+        var rows = 0
+        for case .convolutions(let group) in layers { rows = max(rows, group.spanTaps * group.input.channels) }
+        self.maxIm2colRows = rows
+    }
+}

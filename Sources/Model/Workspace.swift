@@ -1,0 +1,107 @@
+/// Every mutable buffer of the forward pass, allocated once in `init` and freed in `deinit`.
+///
+/// A workspace serves one inference worker (it is not `Sendable`). Windows are processed in passes of up to
+/// `passColumns` samples (`windows · time`): large enough that each matrix product is efficient, small enough
+/// that a pass's activations stay in the L3 cache. A worker also keeps its own copy of the packed weights, so the
+/// forward pass reads only memory it owns (about 2 MB for the paper's model).
+final class Workspace {
+    /// The largest batch and window length `forward` accepts.
+    let maxBatch: Int
+    let maxTime: Int
+    /// Samples (`windows · time`) per pass.
+    let passColumns: Int
+    /// Sequence slots, each `[sequenceChannels][passColumns]`.
+    let sequences: UnsafeMutablePointer<Float>
+    let sequenceSlotSize: Int
+    /// Vector slots, each `[passWindows][vectorChannels]`.
+    let vectors: UnsafeMutablePointer<Float>
+    let vectorSlotSize: Int
+    /// The shared im2col buffer, `[maxIm2colRows][im2colColumns]`.
+    let im2col: UnsafeMutablePointer<Float>
+    let im2colColumns: Int
+    /// Packed weights: 1×1 convolution weights, every bias, dense weights, and the stacked weights of the
+    /// convolution blocks (longer kernels are only computed from those).
+    private let arena: UnsafeMutablePointer<Float>
+    private let arenaCount: Int
+    let convolutionWeights: [UnsafePointer<Float>]
+    let convolutionBias: [UnsafePointer<Float>]
+    let denseWeights: [UnsafePointer<Float>]
+    let denseBias: [UnsafePointer<Float>]
+    let blockWeights: [UnsafePointer<Float>]
+
+    /// The samples one pass aims at (16 windows of 250): larger passes mean fewer, wider matrix products.
+    /// Measured on the 2-core EPYC machines (windows per CPU-second, paper model, batch 64, T = 250, medians of
+    /// alternating runs): 1024 → 210, 2048 → 214, 4096 → 236, 16384 → 220.
+    static let targetPassColumns = 4096
+    /// The columns of one im2col block (rounded down to whole windows when windows are shorter): 256 keeps a block
+    /// (39 taps × 32 channels × 256 × 4 bytes = 1.2 MiB) near the 1 MiB L2; 500 and 1000 measured the same within
+    /// the noise of a shared machine.
+    static let targetIm2colColumns = 256
+
+    /// Allocates the buffers for batches of up to `maxBatch` windows of up to `maxTime` samples.
+    ///
+    /// `passColumns` and `im2colColumns` override the measured defaults (tests use them to cross more block and
+    /// pass boundaries; tuning uses them to compare sizes in one process).
+    init(
+        plan: ModelPlan, weights: ModelWeights, maxBatch: Int, maxTime: Int,
+        passColumns: Int = targetPassColumns, im2colColumns: Int = targetIm2colColumns
+    ) {
+        precondition(maxBatch >= 1 && maxTime >= 1, "workspace sizes must be positive")
+        precondition(passColumns >= 1 && im2colColumns >= 1, "block sizes must be positive")
+        self.maxBatch = maxBatch
+        self.maxTime = maxTime
+        self.passColumns = max(maxTime, min(maxBatch * maxTime, passColumns))
+        let passWindows = min(maxBatch, passColumns)
+        sequenceSlotSize = plan.sequenceSlotChannels * passColumns
+        sequences = .allocate(capacity: plan.sequenceSlotCount * sequenceSlotSize)
+        sequences.initialize(repeating: 0, count: plan.sequenceSlotCount * sequenceSlotSize)
+        vectorSlotSize = plan.vectorSlotChannels * passWindows
+        vectors = .allocate(capacity: plan.vectorSlotCount * vectorSlotSize)
+        vectors.initialize(repeating: 0, count: plan.vectorSlotCount * vectorSlotSize)
+        self.im2colColumns = min(self.passColumns, im2colColumns)
+        let im2colCount = max(1, plan.maxIm2colRows * im2colColumns)
+        im2col = .allocate(capacity: im2colCount)
+        im2col.initialize(repeating: 0, count: im2colCount)
+
+        // Convolutions longer than 1 are computed from their blocks' stacked copies, so only their bias is kept.
+        let convolutionCount = weights.convolutions.reduce(0) {
+            $0 + ($1.kernel == 1 ? $1.weights.count : 0) + $1.bias.count
+        }
+        arenaCount =
+            convolutionCount + weights.dense.reduce(0) { $0 + $1.weights.count + $1.bias.count }
+            + weights.blocks.reduce(0) { $0 + $1.count }
+        arena = .allocate(capacity: max(1, arenaCount))
+        var cursor = arena
+        func pack(_ values: [Float]) -> UnsafePointer<Float> {
+            let start = cursor
+            for (i, v) in values.enumerated() { (start + i).initialize(to: v) }
+            cursor += values.count
+            return UnsafePointer(start)
+        }
+        convolutionWeights = weights.convolutions.map { pack($0.kernel == 1 ? $0.weights : []) }
+        convolutionBias = weights.convolutions.map { pack($0.bias) }
+        denseWeights = weights.dense.map { pack($0.weights) }
+        denseBias = weights.dense.map { pack($0.bias) }
+        blockWeights = weights.blocks.map { pack($0) }
+    }
+
+    deinit {
+        sequences.deallocate()
+        vectors.deallocate()
+        im2col.deallocate()
+        arena.deallocate()
+    }
+
+    /// The number of windows of `time` samples one pass takes.
+    func windowsPerPass(time: Int) -> Int { max(1, passColumns / time) }
+
+    /// The start of `ref`'s first channel in a pass of `columns` samples (rows are `columns` apart).
+    func sequence(_ ref: SequenceRef, columns: Int) -> UnsafeMutablePointer<Float> {
+        sequences + ref.slot * sequenceSlotSize + ref.channelOffset * columns
+    }
+
+    /// The start of `ref`'s `[windows][channels]` block.
+    func vector(_ ref: VectorRef) -> UnsafeMutablePointer<Float> {
+        vectors + ref.slot * vectorSlotSize
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+import Testing
+
+@testable import Model
+
+/// Each optimised primitive against a direct loop written here. Tolerance: 1e-5 relative to the magnitude of the
+/// sums involved (float32 products accumulated in a different order).
+@Suite(.serialized) struct LayersTests {
+    /// Deterministic values in [-1, 1).
+    static func values(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(state >> 40) / Float(1 << 24) * 2 - 1
+        }
+    }
+
+    static func maxDifference(_ a: [Float], _ b: [Float]) -> Float {
+        zip(a, b).map { abs($0 - $1) }.max() ?? 0
+    }
+
+    /// Direct "same" convolution, ONNX layout: x `[C][T]`, w `[O][C][k]`, zero padding `padLeft` before.
+    static func directConvolution(
+        x: [Float], w: [Float], channels: Int, outputs: Int, kernel: Int, padLeft: Int, time: Int
+    ) -> [Float] {
+        var y = [Float](repeating: 0, count: outputs * time)
+        for o in 0..<outputs {
+            for t in 0..<time {
+                var sum: Float = 0
+                for c in 0..<channels {
+                    for k in 0..<kernel {
+                        let s = t + k - padLeft
+                        if s >= 0 && s < time { sum += w[(o * channels + c) * kernel + k] * x[c * time + s] }
+                    }
+                }
+                y[o * time + t] = sum
+            }
+        }
+        return y
+    }
+
+    @Test(arguments: [(39, 19), (19, 9), (9, 4), (10, 4), (40, 19), (3, 1), (2, 0), (5, 4)])
+    func im2colProductMatchesDirectConvolution(kernel: Int, padLeft: Int) throws {
+        let (channels, outputs, time, windows) = (5, 3, 23, 3)
+        let x = Self.values(channels * windows * time, seed: 1)
+        let w = Self.values(outputs * channels * kernel, seed: 2)
+        let folded = ModelWeights.Convolution(
+            onnxWeights: w, outputs: outputs, inputs: channels, kernel: kernel,
+            scale: Array(repeating: 1, count: outputs), shift: Array(repeating: 0, count: outputs))
+        // Engine layout: [C][windows·T]; im2col over all columns in two blocks to cross a window boundary.
+        let columns = windows * time
+        var im2col = [Float](repeating: .nan, count: kernel * channels * columns)
+        var y = [Float](repeating: 0, count: outputs * columns)
+        let split = 31
+        for (first, count) in [(0, split), (split, columns - split)] {
+            var block = [Float](repeating: .nan, count: kernel * channels * count)
+            Layers.im2col(
+                into: &block, from: x, channels: channels, rowStride: columns, time: time, spanLeft: padLeft,
+                taps: Array(0..<kernel), firstColumn: first, blockColumns: count)
+            for r in 0..<(kernel * channels) {
+                for j in 0..<count { im2col[r * columns + first + j] = block[r * count + j] }
+            }
+        }
+        y.withUnsafeMutableBufferPointer { out in
+            BLAS.multiply(
+                m: outputs, n: columns, k: kernel * channels, folded.weights, lda: kernel * channels, im2col,
+                ldb: columns, into: out.baseAddress!, ldc: columns)
+        }
+        for window in 0..<windows {
+            let xw = Self.window(x, rows: channels, columns: columns, start: window * time, time: time)
+            let expected = Self.directConvolution(
+                x: xw, w: w, channels: channels, outputs: outputs, kernel: kernel, padLeft: padLeft, time: time)
+            let actual = Self.window(y, rows: outputs, columns: columns, start: window * time, time: time)
+            #expect(Self.maxDifference(expected, actual) < 1e-5)
+        }
+    }
+
+    /// One window `[rows][time]` cut out of an engine buffer `[rows][columns]`.
+    static func window(_ buffer: [Float], rows: Int, columns: Int, start: Int, time: Int) -> [Float] {
+        var result: [Float] = []
+        for r in 0..<rows {
+            let first = r * columns + start
+            result.append(contentsOf: buffer[first..<(first + time)])
+        }
+        return result
+    }
+
+    @Test(arguments: [(3, 1), (3, 0), (3, 2), (4, 1), (1, 0)])
+    func maxPoolMatchesDirectLoop(kernel: Int, padLeft: Int) {
+        let (channels, windows, time) = (3, 2, 11)
+        let x = Self.values(channels * windows * time, seed: 3)
+        var y = [Float](repeating: 0, count: x.count)
+        Layers.maxPool1d(
+            into: &y, from: x, channels: channels, yStride: windows * time, xStride: windows * time,
+            windows: windows, time: time, kernel: kernel, padLeft: padLeft)
+        for c in 0..<channels {
+            for w in 0..<windows {
+                for t in 0..<time {
+                    let base = c * windows * time + w * time
+                    let taps = (0..<kernel).map { t + $0 - padLeft }.filter { $0 >= 0 && $0 < time }
+                    #expect(y[base + t] == taps.map { x[base + $0] }.max())
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [1, 7, 8, 250, 1001], [false, true])
+    func timeMeanMatchesDirectSum(time: Int, rectified: Bool) {
+        let (channels, windows) = (4, 3)
+        let x = Self.values(channels * windows * time, seed: 4)
+        var y = [Float](repeating: 0, count: windows * channels)
+        Layers.timeMean(
+            into: &y, from: x, channels: channels, xStride: windows * time, windows: windows, time: time,
+            rectified: rectified)
+        for c in 0..<channels {
+            for w in 0..<windows {
+                let row = x[(c * windows * time + w * time)..<(c * windows * time + w * time + time)]
+                let mean = Float(row.reduce(0.0) { $0 + Double(rectified ? max($1, 0) : $1) } / Double(time))
+                #expect(abs(y[w * channels + c] - mean) < 1e-6)
+            }
+        }
+    }
+
+    @Test(arguments: [false, true])
+    func scaleChannelsMultipliesEachWindowByItsGate(rectified: Bool) {
+        let (channels, windows, time) = (3, 2, 5)
+        let x = Self.values(channels * windows * time, seed: 5)
+        let gates = Self.values(windows * channels, seed: 6)
+        var y = [Float](repeating: 0, count: x.count)
+        Layers.scaleChannels(
+            into: &y, from: x, gates: gates, channels: channels, yStride: windows * time, xStride: windows * time,
+            windows: windows, time: time, rectified: rectified)
+        for c in 0..<channels {
+            for w in 0..<windows {
+                for t in 0..<time {
+                    let i = c * windows * time + w * time + t
+                    #expect(y[i] == (rectified ? max(x[i], 0) : x[i]) * gates[w * channels + c])
+                }
+            }
+        }
+    }
+
+    @Test(arguments: [Activation.identity, .relu, .sigmoid])
+    func denseMatchesDirectProduct(_ function: Activation) {
+        let (windows, inputs, outputs) = (3, 7, 5)
+        let x = Self.values(windows * inputs, seed: 7)
+        let w = Self.values(outputs * inputs, seed: 8)
+        let b = Self.values(outputs, seed: 9)
+        var y = [Float](repeating: 0, count: windows * outputs)
+        Layers.dense(
+            into: &y, from: x, windows: windows, inputs: inputs, outputs: outputs, weights: w, bias: b, function)
+        for n in 0..<windows {
+            for o in 0..<outputs {
+                var z = b[o]
+                for i in 0..<inputs { z += x[n * inputs + i] * w[o * inputs + i] }
+                let expected: Float =
+                    switch function {
+                    case .identity: z
+                    case .relu: max(z, 0)
+                    case .sigmoid: 1 / (1 + exp(-z))
+                    }
+                #expect(abs(y[n * outputs + o] - expected) < 1e-5)
+            }
+        }
+    }
+
+    @Test func addWithReluAndBiasFillMatchDirectLoops() {
+        let a = Self.values(12, seed: 10)
+        let b = Self.values(12, seed: 11)
+        var y = [Float](repeating: 0, count: 12)
+        Layers.add(into: &y, a, b, rows: 3, columns: 4, yStride: 4, aStride: 4, bStride: 4, relu: true)
+        #expect(y == zip(a, b).map { max($0 + $1, 0) })
+        var z = a
+        let bias: [Float] = [0.5, -0.25, 2]
+        Layers.fill(&z, rowStride: 4, rows: 3, columns: 3, with: bias)
+        #expect(z == a.enumerated().map { $0 % 4 == 3 ? $1 : bias[$0 / 4] })
+        Layers.fill(&z, rowStride: 4, rows: 3, columns: 4, with: nil)
+        #expect(z.allSatisfy { $0 == 0 })
+    }
+
+    @Test func sigmoidStaysFiniteAtTheExtremes() {
+        #expect(Layers.sigmoid(-1000) == 0)
+        #expect(Layers.sigmoid(1000) == 1)
+        #expect(abs(Layers.sigmoid(0) - 0.5) < 1e-7)
+    }
+
+    @Test func peakMeasurementReportsAPositiveRate() {
+        #expect(BLAS.peakGigaflops(size: 64, seconds: 0.05) > 0)
+    }
+}

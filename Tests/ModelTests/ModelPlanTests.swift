@@ -1,0 +1,70 @@
+import Testing
+
+@testable import Model
+
+@Suite struct ModelPlanTests {
+    @Test func compilesThePaperFormIntoFusedLayers() throws {
+        let plan = try Model(contentsOf: Fixtures.path("paper.onnx")).plan
+        let groups = plan.layers.compactMap { layer -> ConvolutionGroup? in
+            if case .convolutions(let group) = layer { return group }
+            return nil
+        }
+        let wideGroups = groups.filter { $0.spanTaps > 0 }
+        #expect(wideGroups.count == 6)
+        for group in wideGroups {
+            #expect(group.spanTaps == 39 && group.spanLeft == 19)
+            #expect(group.convolutions.map(\.kernel) == [39, 19, 9])
+            // Centre (all three kernels), the taps of k39 and k19 only, the taps of k39 only: one product each.
+            #expect(group.blocks.map(\.taps) == [9, 10, 20])
+            #expect(group.blocks.map(\.output.channels) == [96, 64, 32])
+            #expect(group.tapOrder.prefix(9) == [15, 16, 17, 18, 19, 20, 21, 22, 23])
+            #expect(Set(group.tapOrder) == Set(0..<39))
+            #expect(group.blocks.first?.output.channels == 96)
+            // BN + ReLU after the concatenation: BN folded into every branch, the ReLU deferred into the SE block.
+            #expect(group.convolutions.allSatisfy { !$0.relu })
+        }
+        let maxPools = plan.layers.filter { if case .maxPool = $0 { true } else { false } }
+        let gates = plan.layers.filter { if case .scaleChannels(_, _, _, true) = $0 { true } else { false } }
+        let means = plan.layers.filter { if case .timeMean(_, _, true) = $0 { true } else { false } }
+        #expect(means.count == 6)
+        let adds = plan.layers.filter { if case .add(_, _, _, true) = $0 { true } else { false } }
+        #expect(maxPools.count == 6 && gates.count == 6 && adds.count == 2)
+        #expect(!plan.layers.contains { if case .copy = $0 { true } else { false } })
+        #expect(plan.inputChannels == 12 && plan.outputCount == 71)
+        #expect(plan.fixedTime == nil && plan.fixedBatch == nil)
+    }
+
+    @Test func countsThePapersFlopsPerWindow() throws {
+        let plan = try Model(contentsOf: Fixtures.path("paper.onnx")).plan
+        let mflop = Double(plan.flopsPerWindow(timeSamples: 250)) / 1e6
+        #expect(abs(mflop - 235.7) < 0.1)
+    }
+
+    @Test(arguments: ["seed_dynamo.onnx", "seed_legacy.onnx"])
+    func compilesBothExportersOfTheSeedFormAlike(_ file: String) throws {
+        let plan = try Model(contentsOf: Fixtures.path(file)).plan
+        let wide = plan.layers.compactMap { layer -> ConvolutionGroup? in
+            if case .convolutions(let group) = layer, group.spanTaps > 0 { return group }
+            return nil
+        }
+        #expect(wide.count == 3)
+        // Keras padding of even kernels: k=40 pads 19 before and 20 after, so the union window is 40 taps.
+        #expect(wide.allSatisfy { $0.spanTaps == 40 && $0.spanLeft == 19 })
+        #expect(wide.allSatisfy { $0.convolutions.map(\.padLeft) == [19, 9, 4] })
+    }
+
+    @Test func foldsBatchNormIntoTheConvolution() {
+        // w = [[1, 2]] (one output, one input, kernel 2), bias 0.5; BN scale 3, shift -1.
+        let folded = ModelWeights.Convolution(
+            onnxWeights: [1, 2], outputs: 1, inputs: 1, kernel: 2, scale: [3], shift: [0.5 * 3 - 1])
+        #expect(folded.weights == [3, 6])
+        #expect(folded.bias == [0.5])
+    }
+
+    @Test func reordersWeightsTapMajor() {
+        // ONNX [out=1][in=2][k=3] = in0: 1 2 3, in1: 4 5 6 → [out][tap][in] = 1 4 2 5 3 6.
+        let w = ModelWeights.Convolution(
+            onnxWeights: [1, 2, 3, 4, 5, 6], outputs: 1, inputs: 2, kernel: 3, scale: [1], shift: [0])
+        #expect(w.weights == [1, 4, 2, 5, 3, 6])
+    }
+}
