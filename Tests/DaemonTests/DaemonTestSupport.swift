@@ -94,7 +94,7 @@ final class WindowFactory {
     }
 }
 
-/// Pops windows on a thread of its own, as an inference worker does, until stopped.
+/// Pops windows and stream endings on a thread of its own, as an inference worker does, until stopped.
 final class WindowCollector: Sendable {
     struct Window: Sendable {
         var tag: WindowQueue.Tag
@@ -102,6 +102,8 @@ final class WindowCollector: Sendable {
     }
 
     let windows = Mutex<[Window]>([])
+    /// Stream endings in the order taken, each after its stream's last window.
+    let endings = Mutex<[(streamID: String, ending: WindowQueue.Ending)]>([])
     private let finished = Mutex<Bool>(false)
     private let done: AsyncStream<Void>
     private let doneContinuation: AsyncStream<Void>.Continuation
@@ -120,14 +122,19 @@ final class WindowCollector: Sendable {
                     tags: &tags,
                     timeout: .milliseconds(50)
                 )
-                for index in 0..<count {
-                    let samples = Array(
-                        UnsafeBufferPointer(
-                            start: batch + index * queue.windowValueCount,
-                            count: queue.windowValueCount
+                for tag in tags[0..<count] {
+                    if let window = tag.batchIndex {
+                        let samples = Array(
+                            UnsafeBufferPointer(
+                                start: batch + window * queue.windowValueCount,
+                                count: queue.windowValueCount
+                            )
                         )
-                    )
-                    windows.withLock { $0.append(Window(tag: tags[index], samples: samples)) }
+                        windows.withLock { $0.append(Window(tag: tag, samples: samples)) }
+                    }
+                    if let ending = tag.ending {
+                        endings.withLock { $0.append((tag.info.streamID, ending)) }
+                    }
                 }
             }
             doneContinuation.finish()

@@ -156,6 +156,8 @@ import Testing
             trigger.triggerGracefulShutdown()
             try await running
         }
+        await harness.waitForEndings(1)
+        #expect(harness.endings.map(\.ending) == [.stalled])
         await harness.finish()
         let events = harness.recorder.events.filter { $0.streamID == "quiet" }
         try #require(events.count == 3)
@@ -212,6 +214,8 @@ import Testing
             #expect(try errorCode(reply) == "service_stopping")
             try await running
         }
+        await harness.waitForEndings(1)
+        #expect(harness.endings.map(\.ending) == [.unexpected])
         await harness.finish()
         #expect(
             harness.recorder.events.contains {
@@ -248,6 +252,8 @@ import Testing
             configuration: try DaemonTestSupport.pipelineConfiguration()
         ).count
         await harness.waitForWindows(expected - harness.queue.statistics.skipped)
+        await harness.waitForEndings(1)
+        #expect(harness.endings.map(\.ending) == [.expected])
         await harness.finish()
         #expect(
             harness.recorder.events.first
@@ -330,6 +336,18 @@ extension IngestHarness {
     /// Returns once the collectors hold at least `count` windows, or the task is cancelled.
     func waitForWindows(_ count: Int) async {
         while collectors.reduce(0, { $0 + $1.windows.withLock { $0.count } }) < count, !Task.isCancelled {
+            await Task.yield()
+        }
+    }
+
+    /// Every stream ending the collectors took.
+    var endings: [(streamID: String, ending: WindowQueue.Ending)] {
+        collectors.flatMap { $0.endings.withLock { $0 } }
+    }
+
+    /// Returns once the collectors took at least `count` stream endings, or the task is cancelled.
+    func waitForEndings(_ count: Int) async {
+        while endings.count < count, !Task.isCancelled {
             await Task.yield()
         }
     }
