@@ -16,11 +16,11 @@ import Synchronization
 /// only ever calls ``popBatch(shard:maxBatch:into:tags:timeout:)`` with `shard: k`. A stream closed with an
 /// ``Ending`` reaches its worker too, after its last window (on that window's tag, or as an entry of its own
 /// when no window is pending), so everything the alarm side learns about one stream passes through one FIFO
-/// in order; a new stream reusing the id of one whose ending is still queued joins the same shard, behind it. A shard has one
-/// `Synchronization.Mutex`, a FIFO of slots holding a pending window, and a wake-up pipe that the producer
-/// writes only when its worker is waiting. The worker copies the windows into its batch under the lock
-/// (one `memcpy` of `leads × samples` floats each, about a microsecond), so a slot is never read and reused at
-/// the same time.
+/// in order; a new stream reusing the id of one whose ending is still queued joins the same shard, behind it.
+/// A shard has one `Synchronization.Mutex`, a FIFO of slots holding a pending entry, and a wake-up pipe that
+/// the producer writes only when its worker is waiting. The worker copies the windows into its batch under the
+/// lock (one `memcpy` of `leads × samples` floats each, about a microsecond), so a slot is never read and reused
+/// at the same time.
 final class WindowQueue: Sendable {
     /// Identifies a stream's slot; the generation tells apart streams that used the same slot.
     struct Ticket: Sendable, Hashable {

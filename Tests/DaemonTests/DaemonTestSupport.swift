@@ -10,12 +10,46 @@ import Testing
 
 /// Shared helpers of the daemon tests.
 enum DaemonTestSupport {
+    /// The package's root directory.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
     /// The real recordings, at `../shared/ecg-samples` relative to the package root.
-    static let samplesDirectory: String = {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/ecg-samples").path
-    }()
+    static let samplesDirectory = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/ecg-samples")
+        .path
+
+    /// The committed default model.
+    static let defaultModelPath = packageRoot.appendingPathComponent("models/ecg-incepse-all.onnx").path
+
+    /// Runs a committed Python tool with the project's virtual environment (`.venv`, made by `make deps`) and
+    /// returns its standard output; fails the test clearly when the environment is missing or the tool fails.
+    static func runPython(
+        _ script: String,
+        _ arguments: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Data {
+        let python = packageRoot.appendingPathComponent(".venv/bin/python").path
+        try #require(
+            FileManager.default.isExecutableFile(atPath: python),
+            "\(python) is missing: `make deps` creates the Python environment this test compares against",
+            sourceLocation: sourceLocation
+        )
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [packageRoot.appendingPathComponent(script).path] + arguments
+        process.currentDirectoryURL = packageRoot
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(
+            process.terminationStatus == 0,
+            "\(script) exited with status \(process.terminationStatus)",
+            sourceLocation: sourceLocation
+        )
+        return data
+    }
 
     /// The path of a sample record, failing the test clearly when the recordings are absent.
     static func samplePath(_ relative: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {

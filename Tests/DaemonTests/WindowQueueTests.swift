@@ -21,7 +21,12 @@ import Testing
             (
                 tag,
                 tag.batchIndex.map { window in
-                    Array(UnsafeBufferPointer(start: batch + window * queue.windowValueCount, count: queue.windowValueCount))
+                    Array(
+                        UnsafeBufferPointer(
+                            start: batch + window * queue.windowValueCount,
+                            count: queue.windowValueCount
+                        )
+                    )
                 } ?? []
             )
         }
