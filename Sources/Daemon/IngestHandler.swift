@@ -219,7 +219,10 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch state {
         case .streaming(let pipeline, let publisher):
             publisher.close(ending: ending)
-            logger.warning("stream ended unexpectedly", metadata: ["ecg.reason": "\(reason)"])
+            logger.warning(
+                "stream ended unexpectedly",
+                metadata: ["ecg.reason": "\(reason)", "ecg.windows": "\(pipeline.statistics.windows)"]
+            )
             shared.events.yield(
                 .endedUnexpectedly(streamID: streamID ?? "", reason: reason, summary: summary(pipeline))
             )

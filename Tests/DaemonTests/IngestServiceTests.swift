@@ -32,7 +32,7 @@ import Testing
             }
             #expect(replies.allSatisfy { $0.isEmpty })
             await harness.recorder.wait { events in events.filter(\.isEnded).count == streamCount }
-            let expectedWindows = try TestStreams.offlineWindows(
+            let expectedWindows = try await TestStreams.offlineWindows(
                 streams[0].1,
                 configuration: try DaemonTestSupport.pipelineConfiguration()
             )
@@ -45,7 +45,7 @@ import Testing
         #expect(delivered.count == streamCount)
         #expect(Set(harness.queue.openStreamsPerShard) == [0])
         for (streamID, bytes) in streams {
-            let offline = try TestStreams.offlineWindows(
+            let offline = try await TestStreams.offlineWindows(
                 bytes,
                 configuration: try DaemonTestSupport.pipelineConfiguration()
             )
@@ -128,7 +128,7 @@ import Testing
         #expect(events.contains { $0.isEndedUnexpectedly && $0.streamID == "c" })
         #expect(events.contains { $0.isEndedUnexpectedly && $0.streamID == "truncated" })
         #expect(events.contains { $0.isEndedUnexpectedly && $0.streamID == "wrong-size" })
-        let offline = try TestStreams.offlineWindows(
+        let offline = try await TestStreams.offlineWindows(
             good[0],
             configuration: try DaemonTestSupport.pipelineConfiguration()
         )
@@ -247,7 +247,7 @@ import Testing
         let harness = try await startOnStandardInput(bytes)
         try await harness.service.run()
         await harness.recorder.wait(for: "stdin") { $0.isEnded }
-        let expected = try TestStreams.offlineWindows(
+        let expected = try await TestStreams.offlineWindows(
             bytes,
             configuration: try DaemonTestSupport.pipelineConfiguration()
         ).count
