@@ -258,6 +258,28 @@ enum TestStreams {
         return bytes
     }
 
+    /// Sends `bytes` (one stream holding `signalSeconds` of signal) to a socket at `speed` times real time, in
+    /// pieces every 20 ms; returns the daemon's reply.
+    static func sendPaced(
+        _ bytes: [UInt8],
+        to socketPath: String,
+        signalSeconds: Double,
+        speed: Double
+    ) async throws -> String {
+        let pieces = max(1, Int(signalSeconds / speed / 0.02))
+        let (reply, error) = try await SocketOutput.withConnection(socketPath: socketPath) { output in
+            let clock = ContinuousClock()
+            let start = clock.now
+            for piece in 0..<pieces {
+                let range = (bytes.count * piece / pieces)..<(bytes.count * (piece + 1) / pieces)
+                try await output.write(Array(bytes[range]))
+                try await clock.sleep(until: start + .milliseconds(20 * (piece + 1)))
+            }
+        }
+        if let error { throw error }
+        return reply
+    }
+
     /// The windows an offline decoder and pipeline make of `bytes`: start sample → samples.
     static func offlineWindows(
         _ bytes: [UInt8],
