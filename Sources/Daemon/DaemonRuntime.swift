@@ -211,8 +211,8 @@ final class DaemonRuntime: Sendable {
             "ecg.events": "\(alertCounters.eventsEmitted)", "ecg.refused": "\(status.refusedConnections)",
         ]
         if let p50 = counts.latency.percentile(0.5), let p99 = counts.latency.percentile(0.99) {
-            metadata["ecg.latency_p50_ms"] = "\(p50 * 1000)"
-            metadata["ecg.latency_p99_ms"] = "\(p99 * 1000)"
+            metadata["ecg.latency_p50"] = "\(DaemonStatus.milliseconds(p50))"
+            metadata["ecg.latency_p99"] = "\(DaemonStatus.milliseconds(p99))"
         }
         logger.notice("ecg-monitor stopped", metadata: metadata)
     }

@@ -22,16 +22,18 @@ final class LineRecorder: Sendable {
     }
 
     private let recorded = LockedList<Line>()
+    private let chunks = LockedList<Data>()
     private let reader: WorkerThread
 
     /// Starts reading `handle` until its end.
     init(_ handle: FileHandle, name: String) throws {
-        let recorded = recorded
+        let (recorded, chunks) = (recorded, chunks)
         reader = try WorkerThread(name: name) {
             var pending: [UInt8] = []
             while true {
                 let data = handle.availableData
                 guard !data.isEmpty else { break }
+                chunks.append(data)
                 for byte in data {
                     if byte == UInt8(ascii: "\n") {
                         let line = Line(text: String(decoding: pending, as: UTF8.self), arrival: .now)
@@ -47,6 +49,9 @@ final class LineRecorder: Sendable {
 
     /// Every line so far.
     var lines: [Line] { recorded.all }
+
+    /// Every byte so far, for binary output.
+    var bytes: [UInt8] { chunks.all.flatMap { [UInt8]($0) } }
 
     /// Returns the lines once `done` holds for them, or throws after `timeout`.
     @discardableResult
