@@ -106,6 +106,13 @@ import Testing
         let cleared = entries[1]
         #expect(cleared["ECG_EVENT"] == "cleared" && cleared["ECG_REASON"] == "stream-ended")
         #expect(cleared["MESSAGE_ID"] == "b06ab664023749c69266f82187bbe39a" && cleared["PRIORITY"] == "5")
+        // The subscriber reads them back.
+        let subscriber = try DaemonProcess(["alerts", "--namespace", journal.namespace, "--stream", "bed-af", "--json"])
+        #expect(try await subscriber.waitForExit() == 0)
+        let read = subscriber.output.lines.map(\.text).filter { $0.contains("\"class\":\"AFIB\"") }
+        #expect(
+            read.count == 2 && read[0].contains("\"event\":\"raised\"") && read[1].contains("\"event\":\"cleared\"")
+        )
         // The same event on standard output, timed by the test as it arrived.
         let line = try #require(running.daemon.output.lines.first { $0.text.contains("\"class\":\"AFIB\"") })
         let wall = start.duration(to: line.arrival)
