@@ -16,8 +16,8 @@ import UnixSignals
 /// as the only input, its end starts that same graceful shutdown.
 final class DaemonRuntime: Sendable {
     /// Results the inference workers hand to the alarm side that may wait in its input at once; beyond, the
-    /// oldest are dropped and counted (the alarm side applies one in microseconds, so only a stalled journal
-    /// gets there).
+    /// oldest are dropped and counted (`alarm inputs lost` in the status; the alarm side applies one in
+    /// microseconds, so only a stalled journal gets there).
     static let alertInputCapacity = 65_536
     /// The longest a worker or event loop goes without beating its heartbeat.
     static let maximumPollInterval = Duration.milliseconds(500)
@@ -209,6 +209,7 @@ final class DaemonRuntime: Sendable {
         var metadata: Logger.Metadata = [
             "ecg.windows_classified": "\(counts.classified)", "ecg.windows_faulty": "\(counts.faulty)",
             "ecg.events": "\(alertCounters.eventsEmitted)", "ecg.refused": "\(status.refusedConnections)",
+            "ecg.alarm_inputs_lost": "\(counts.droppedInputs)",
         ]
         if let p50 = counts.latency.percentile(0.5), let p99 = counts.latency.percentile(0.99) {
             metadata["ecg.latency_p50"] = "\(DaemonStatus.milliseconds(p50))"

@@ -53,6 +53,7 @@ final class DaemonStatus: Sendable {
         var line = "\(Self.count(streams, "stream")), \((rate * 10).rounded() / 10) windows/s, "
         line += "\(Self.count(active, "alarm")) active, \(queue.statistics.skipped) windows dropped, "
         line += "\(refusedConnections) refused"
+        if total.droppedInputs > 0 { line += ", \(total.droppedInputs) alarm inputs lost" }
         if let p50 = windows.latency.percentile(0.5), let p99 = windows.latency.percentile(0.99) {
             line += ", latency p50 \(Self.milliseconds(p50)) p99 \(Self.milliseconds(p99))"
         }

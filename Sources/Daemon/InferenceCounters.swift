@@ -11,6 +11,8 @@ final class InferenceCounters: Sendable {
         var classified: UInt64 = 0
         /// Windows not classified because of a technical fault.
         var faulty: UInt64 = 0
+        /// Inputs the alarm side's full buffer dropped (its oldest) to take a new one.
+        var droppedInputs: UInt64 = 0
         /// Window latency from its publication by ingest (its last sample computed) to its result handed to
         /// the alarm side: queueing, the forward pass, the hand-off.
         var latency = LatencyHistogram()
@@ -20,6 +22,7 @@ final class InferenceCounters: Sendable {
             var sum = self
             sum.classified &+= other.classified
             sum.faulty &+= other.faulty
+            sum.droppedInputs &+= other.droppedInputs
             sum.latency = latency.adding(other.latency)
             return sum
         }
@@ -45,6 +48,11 @@ final class InferenceCounters: Sendable {
             if classified { counts.classified &+= 1 } else { counts.faulty &+= 1 }
             counts.latency.record(seconds: latencySeconds)
         }
+    }
+
+    /// Records that worker `worker`'s hand-off to the alarm side dropped an input.
+    func recordDroppedInput(worker: Int) {
+        workers[worker].counts.withLock { $0.droppedInputs &+= 1 }
     }
 
     /// The counts of every worker added up.

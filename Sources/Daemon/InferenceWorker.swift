@@ -119,6 +119,11 @@ final class InferenceWorker {
         engine.forward(batch, batch: classified, timeSamples: windowSamples, into: logits)
     }
 
+    /// Hands one input to the alarm side, counting it when the alarm side's buffer was full and dropped its oldest.
+    private func send(_ input: AlertService.Input) {
+        if case .dropped = results.yield(input) { counters.recordDroppedInput(worker: shard) }
+    }
+
     /// Hands each entry's outcome to the alarm side, in queue order: the window's result, then the stream's end.
     private func report(_ count: Int) {
         for index in 0..<count {
@@ -131,7 +136,7 @@ final class InferenceWorker {
                         for c in 0..<classCount { buffer[c] = 1 / (1 + expf(-row[c])) }
                         initialized = classCount
                     }
-                    results.yield(
+                    send(
                         .classified(
                             stream: info.streamID,
                             startSeconds: info.startSeconds,
@@ -140,7 +145,7 @@ final class InferenceWorker {
                         )
                     )
                 } else {
-                    results.yield(
+                    send(
                         .faulty(
                             stream: info.streamID,
                             startSeconds: info.startSeconds,
@@ -158,12 +163,12 @@ final class InferenceWorker {
             }
             switch tag.ending {
             case .expected:
-                results.yield(.ended(stream: info.streamID, expected: true))
+                send(.ended(stream: info.streamID, expected: true))
             case .unexpected:
-                results.yield(.ended(stream: info.streamID, expected: false))
+                send(.ended(stream: info.streamID, expected: false))
             case .stalled:
-                results.yield(.stalled(stream: info.streamID))
-                results.yield(.ended(stream: info.streamID, expected: false))
+                send(.stalled(stream: info.streamID))
+                send(.ended(stream: info.streamID, expected: false))
             case nil:
                 break
             }

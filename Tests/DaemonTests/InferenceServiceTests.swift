@@ -19,7 +19,7 @@ import Testing
         let results: AsyncStream<AlertService.Input>
         let continuation: AsyncStream<AlertService.Input>.Continuation
 
-        init(shards: Int = 1, maxBatch: Int = 4) async throws {
+        init(shards: Int = 1, maxBatch: Int = 4, keepingNewestResults: Int? = nil) async throws {
             model = try Model(contentsOf: DaemonTestSupport.defaultModelPath)
             pipeline = try PipelineConfiguration(
                 model: model.config,
@@ -29,7 +29,10 @@ import Testing
             )
             queue = try WindowQueue(capacity: 8, windowValueCount: pipeline.windowValueCount, shardCount: shards)
             counters = InferenceCounters(workerCount: shards)
-            (results, continuation) = AsyncStream.makeStream(of: AlertService.Input.self)
+            (results, continuation) = AsyncStream.makeStream(
+                of: AlertService.Input.self,
+                bufferingPolicy: keepingNewestResults.map { .bufferingNewest($0) } ?? .unbounded
+            )
             service = try await InferenceService.start(
                 model: model,
                 queue: queue,
@@ -185,5 +188,17 @@ import Testing
             #expect(ended, "\(streamID) never ended")
             #expect(lastEnd == last.endSeconds, "\(streamID): last window classified \(String(describing: lastEnd))")
         }
+    }
+
+    @Test func resultsTheAlarmSideCouldNotTakeAreCounted() async throws {
+        let setup = try await Setup(keepingNewestResults: 1)
+        for index in 0..<3 {
+            let publisher = try setup.queue.open(streamID: "bed-\(index)")
+            let bytes = try TestStreams.record(try Self.record("00400_lr"), streamID: "bed-\(index)", seconds: 2.5)
+            _ = try await setup.publish(bytes, to: publisher, oneByOne: true)
+        }
+        let inputs = await setup.drain()
+        #expect(inputs.count == 1)
+        #expect(setup.counters.total.classified == 3 && setup.counters.total.droppedInputs == 2)
     }
 }
