@@ -64,10 +64,13 @@ import Testing
 
     }
 
-    /// Replays records to a daemon's socket (`ecg-monitor replay … --socket`).
-    static func replay(_ records: [String], to socketPath: String, _ options: [String]) async throws {
+    /// Replays records to a daemon's socket with `ecg-monitor replay … --socket` in a process of its own (paced
+    /// by its own clock, not by this busy test process) and returns its exit status.
+    @discardableResult
+    static func replay(_ records: [String], to socketPath: String, _ options: [String]) async throws -> Int32 {
         let paths = try records.map { try DaemonTestSupport.samplePath($0) }
-        try await ReplayCommand.parse(paths + ["--socket", socketPath] + options).run()
+        let replay = try DaemonProcess(["replay"] + paths + ["--socket", socketPath] + options)
+        return try await replay.waitForExit(timeout: .seconds(120))
     }
 
     static func event(_ events: [[String: Any]], _ kind: String, stream: String, _ key: String, _ value: String)
@@ -86,10 +89,12 @@ import Testing
         let journal = try TestJournald()
         let running = try await Running.start(alerts: "both", journal: journal)
         let start = ContinuousClock.now
-        try await Self.replay(
-            ["\(Self.challenge)/A0003"],
-            to: running.socketPath,
-            ["--speed", "1", "--stream-id", "bed-af"]
+        #expect(
+            try await Self.replay(
+                ["\(Self.challenge)/A0003"],
+                to: running.socketPath,
+                ["--speed", "1", "--stream-id", "bed-af"]
+            ) == 0
         )
         let entries = try journal.entries(matching: "ECG_CLASS", anyOf: ["AFIB"], count: 2)
         #expect(try await running.stop() == 0)
@@ -100,7 +105,11 @@ import Testing
         #expect(raised["ECG_CLASS_DESCRIPTION"] == "atrial fibrillation" && raised["ECG_PRIORITY"] == "medium")
         #expect(raised["ECG_THRESHOLD"] == "0.563756" && raised["ECG_MODEL"] == "ecg-incepse-all")
         #expect(Double(raised["ECG_PROBABILITY"] ?? "") ?? 0 >= 0.563756)
-        #expect(raised["ECG_WINDOW_START"] == "1.0" && raised["ECG_WINDOW_END"] == "3.5")
+        // Every window of A0003 is above AFIB's threshold: the third one classified raises, i.e. the window
+        // 1.0–3.5 s unless a busy machine made the daemon drop a window (the newest wins), then a later one.
+        let windowStart = try #require(raised["ECG_WINDOW_START"].flatMap(Double.init))
+        let windowEnd = try #require(raised["ECG_WINDOW_END"].flatMap(Double.init))
+        #expect(windowEnd >= 3.5 && windowEnd - windowStart == 2.5, "window \(windowStart)–\(windowEnd) s")
         #expect(raised["MESSAGE"]?.hasPrefix("bed-af: AFIB (atrial fibrillation) raised, medium priority") == true)
         #expect(raised["ECG_REASON"] == nil)
         let cleared = entries[1]
@@ -117,10 +126,11 @@ import Testing
         let line = try #require(running.daemon.output.lines.first { $0.text.contains("\"class\":\"AFIB\"") })
         let wall = start.duration(to: line.arrival)
         print(
-            "AFIB alarm delay from the start of the replay (A0003, 500 Hz, real time): stream time 3.5 s, wall \(wall)"
+            "AFIB alarm delay from the start of the A0003 replay (500 Hz, real time): stream \(windowEnd) s, wall \(wall)"
         )
-        // 3.7 s of input are needed (the resampler holds 0.2 s back); the rest is inference, on a shared machine.
-        #expect(wall > .seconds(3.7) && wall < .seconds(10))
+        // The window's end plus the 0.2 s the resampler holds back must have arrived; the rest is inference, which
+        // other processes on a shared machine can slow down a lot (unloaded: 3.8 s in all).
+        #expect(wall > .seconds(windowEnd + 0.2) && wall < .seconds(windowEnd + 30))
     }
 
     /// A Georgia normal-sinus record (sinus rhythm, 500 Hz) raises no alarm at all: nothing in the journal for
@@ -128,10 +138,12 @@ import Testing
     @Test func normalSinusRecordRaisesNoAlarm() async throws {
         let journal = try TestJournald()
         let running = try await Running.start(alerts: "both", journal: journal)
-        try await Self.replay(
-            ["\(Self.georgia)/E07506"],
-            to: running.socketPath,
-            ["--speed", "5", "--stream-id", "bed-nsr"]
+        #expect(
+            try await Self.replay(
+                ["\(Self.georgia)/E07506"],
+                to: running.socketPath,
+                ["--speed", "5", "--stream-id", "bed-nsr"]
+            ) == 0
         )
         #expect(try await running.stop() == 0)
         #expect(running.events.isEmpty, "\(running.events)")
@@ -158,7 +170,8 @@ import Testing
         let raised = try #require(entries.first)
         #expect(raised["ECG_CONDITION"] == "lead-off" && raised["ECG_LEAD"] == "V3")
         #expect(raised["MESSAGE_ID"] == "f787b00bc9694114b2d519016cd7ed99" && raised["PRIORITY"] == "4")
-        #expect(raised["ECG_PRIORITY"] == "low" && raised["ECG_WINDOW_END"] == "3.0")
+        // Raised on the second faulty window classified: 0.5–3.0 s unless a busy machine dropped one.
+        #expect(raised["ECG_PRIORITY"] == "low" && Double(raised["ECG_WINDOW_END"] ?? "") ?? 0 >= 3.0)
         #expect(entries.last?["ECG_REASON"] == "stream-ended")
     }
 
@@ -174,7 +187,7 @@ import Testing
         try "alarms:\n  classes:\n    AFIB: medium\n".write(toFile: configPath, atomically: true, encoding: .utf8)
         let running = try await Running.start(["--config", configPath], alerts: "json")
         let socketPath = running.socketPath
-        async let replayed: Void = Self.replay(
+        async let replayed = Self.replay(
             ["\(Self.challenge)/A0003"],
             to: socketPath,
             ["--speed", "2", "--stream-id", "bed-reload"]
@@ -188,7 +201,7 @@ import Testing
         try "alarms:\n  clases: {}\n".write(toFile: configPath, atomically: true, encoding: .utf8)
         running.daemon.send(SIGHUP)
         try await running.daemon.errors.wait("the failed reload") { $0.contains { $0.text.contains("reload failed") } }
-        try await replayed
+        #expect(try await replayed == 0)
         #expect(try await running.stop() == 0)
         let events = running.events.map { "\($0["class"] ?? "")/\($0["event"] ?? "")/\($0["reason"] ?? "-")" }
         #expect(
@@ -217,7 +230,11 @@ import Testing
         let running = try await Running.start(alerts: "json", environment: ["WATCHDOG_USEC": "2000000"])
         let replay = Task { [socketPath = running.socketPath] in
             // The daemon answers the streams it closes with `service_stopping`: the replay ends with an error.
-            try? await Self.replay(["\(Self.challenge)/A0005"], to: socketPath, ["--speed", "4", "--parallel", "8"])
+            _ = try? await Self.replay(
+                ["\(Self.challenge)/A0005"],
+                to: socketPath,
+                ["--speed", "4", "--parallel", "8"]
+            )
         }
         try await running.daemon.errors.wait("eight streams") { lines in
             lines.filter { $0.text.contains("stream opened") }.count == 8
@@ -259,19 +276,14 @@ import Testing
     /// The `make run` path: a recording on standard input, alerts as JSON lines; the daemon exits 0 once the
     /// stream ends and its last events are written.
     @Test func standardInputStreamEndsTheDaemonCleanly() async throws {
+        let record = try DaemonTestSupport.samplePath("\(Self.challenge)/E00005")
         let daemon = try DaemonProcess(
-            ["run", "--stdin", "--alerts", "json", "--model", DaemonTestSupport.defaultModelPath],
-            standardInput: true
+            [
+                "-c", #""$0" replay "$1" --speed 2 --stream-id stdin-af | "$0" run --stdin --alerts json --model "$2""#,
+                try DaemonProcess.binaryPath(), record, DaemonTestSupport.defaultModelPath,
+            ],
+            executable: "/bin/sh"
         )
-        let record = try WFDBRecord.read(path: try DaemonTestSupport.samplePath("\(Self.challenge)/E00005"))
-        let input = try #require(daemon.input)
-        var source = try RecordSource(record: record, streamID: "stdin-af", loops: false)
-        try await StreamProducer.run(
-            source: &source,
-            pace: .realTime(factor: 5),
-            output: PipeOutput(handle: input.fileHandleForWriting)
-        )
-        try input.fileHandleForWriting.close()
         #expect(try await daemon.waitForExit() == 0)
         let events = daemon.output.lines.map(\.text)
         #expect(
@@ -298,14 +310,5 @@ import Testing
         )
         #expect(try await daemon.waitForExit() == 1)
         #expect(daemon.errors.lines.contains { $0.text.contains(message) }, "\(daemon.errors.lines.map(\.text))")
-    }
-}
-
-/// Protocol bytes into a pipe (the daemon's standard input).
-struct PipeOutput: ProtocolOutput {
-    let handle: FileHandle
-
-    func write(_ bytes: [UInt8]) async throws {
-        try handle.write(contentsOf: Data(bytes))
     }
 }

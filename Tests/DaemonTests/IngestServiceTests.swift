@@ -139,7 +139,8 @@ import Testing
     }
 
     @Test func silentStreamIsStalledThenClosedWithAnErrorLine() async throws {
-        let harness = try await IngestHarness.start(shards: 1) { $0.idleTimeoutSeconds = 2 }
+        // Long enough that a test process starved by the suite's other work still reads the header in time.
+        let harness = try await IngestHarness.start(shards: 1) { $0.idleTimeoutSeconds = 5 }
         let bytes = Array(try TestStreams.simulated(streamID: "quiet", seconds: 0.5))
         try await testGracefulShutdown { trigger in
             async let running: Void = harness.service.run()
@@ -162,7 +163,7 @@ import Testing
         let events = harness.recorder.events.filter { $0.streamID == "quiet" }
         try #require(events.count == 3)
         #expect(events[0].isOpened)
-        #expect(events[1] == .stalled(streamID: "quiet", idleSeconds: 2))
+        #expect(events[1] == .stalled(streamID: "quiet", idleSeconds: 5))
         #expect(events[2].isEndedUnexpectedly)
     }
 
@@ -345,9 +346,11 @@ extension IngestHarness {
         collectors.flatMap { $0.endings.withLock { $0 } }
     }
 
-    /// Returns once the collectors took at least `count` stream endings, or the task is cancelled.
+    /// Returns once the collectors took at least `count` stream endings, or after 30 s (a stream refused on a
+    /// starved machine never ends: the expectations that follow fail instead of the test hanging).
     func waitForEndings(_ count: Int) async {
-        while endings.count < count, !Task.isCancelled {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while endings.count < count, !Task.isCancelled, ContinuousClock.now < deadline {
             await Task.yield()
         }
     }

@@ -137,15 +137,17 @@ final class DaemonProcess {
         return path
     }
 
-    /// Starts `ecg-monitor` with `arguments`.
+    /// Starts `ecg-monitor` with `arguments`, or `executable` with them (a shell, say).
     ///
     /// - Parameters:
+    ///   - executable: A program to run instead of `ecg-monitor` (which it finds as ``binaryPath()``).
     ///   - environment: Added to a copy of the test's environment cleared of systemd and `ECG_MONITOR_` variables.
     ///   - journal: The journald the child writes to; nil for the host's (or none).
     ///   - stash: An empty directory of the test's own that the child's private namespace may mount over.
     ///   - standardInput: Whether the test writes the child's standard input (``input``).
     init(
         _ arguments: [String],
+        executable: String? = nil,
         environment: [String: String] = [:],
         journal: TestJournald? = nil,
         stash: String? = nil,
@@ -168,7 +170,7 @@ final class DaemonProcess {
                 ["--mount", "--propagation", "private", "/bin/sh", "-c", script, "sh", journal.socketDirectory, stash]
                 + [binary] + arguments
         } else {
-            process.executableURL = URL(fileURLWithPath: binary)
+            process.executableURL = URL(fileURLWithPath: executable ?? binary)
             process.arguments = arguments
         }
         let outputPipe = Pipe()
