@@ -32,6 +32,22 @@ build: system-deps
 release: system-deps
 	$(SWIFT) build -c release
 
+# The demo: a recording piped through the daemon, alert events printed as JSON lines as they happen. It ends
+# by itself after DEMO_SECONDS of signal (at DEMO_SPEED times real time), or cleanly on Ctrl-C.
+SAMPLES := ../shared/ecg-samples
+DEMO_RECORD ?= $(SAMPLES)/12-lead-ecg-classifier/E00005
+DEMO_SPEED ?= 2
+DEMO_SECONDS ?= 10
+run: system-deps
+	$(SWIFT) build -c release --product ecg-monitor
+	@set -o pipefail; if [ -f "$(DEMO_RECORD).hea" ]; then \
+		echo "demo: $(DEMO_RECORD), $(DEMO_SECONDS) s of signal at $(DEMO_SPEED)x real time" >&2; \
+		$(RELEASE_BIN) replay "$(DEMO_RECORD)" --loop --seconds $(DEMO_SECONDS) --speed $(DEMO_SPEED) --stream-id demo; \
+	else \
+		echo "demo: $(DEMO_RECORD).hea is absent; simulating atrial fibrillation" >&2; \
+		$(RELEASE_BIN) simulate --rhythm afib --seconds $(DEMO_SECONDS) --speed $(DEMO_SPEED) --stream-id demo; \
+	fi | $(RELEASE_BIN) run --stdin --alerts json
+
 # Our engine against ONNX Runtime on the same ONNX file, alternating rounds, medians and ratios (BENCHMARKS.md).
 BENCH_MODEL ?= Tests/ModelTests/Fixtures/paper.onnx
 BENCH_ROUNDS ?= 5

@@ -9,8 +9,10 @@ struct ClassifyCommand: ParsableCommand {
         abstract: "Classify an ECG file with the model and print JSON.",
         discussion: """
             INPUT is a .npy float32 array [12, T] or [B, 12, T], run as is (no preprocessing); the B windows of a \
-            batch are reported as consecutive, window b starting at sample b·T. A WFDB record (.hea) is read, \
-            resampled and preprocessed as the model's metadata says, then classified in sliding windows.
+            batch are reported as consecutive, window b starting at sample b·T. A WFDB record (.hea) goes through \
+            the daemon's stream pipeline: its standard leads are resampled to the model's rate and preprocessed as \
+            the model's metadata says, then classified in windows every --hop-seconds (start_sample counts samples \
+            at the model's rate); the aggregate is the maximum over windows, as the model was evaluated.
             """
     )
 
@@ -22,6 +24,9 @@ struct ClassifyCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Also print each window's logits.")
     var logits = false
+
+    @Option(name: .long, help: "WFDB records: seconds between window starts (the benchmark evaluation's 1.25).")
+    var hopSeconds = 1.25
 
     /// The JSON printed: classes, every window, and the max over windows.
     struct Report: Encodable, Equatable {
@@ -51,6 +56,10 @@ struct ClassifyCommand: ParsableCommand {
     static let maxBatch = 64
     /// The longest window accepted (1000 s at 100 Hz); the workspace grows with it (about 50 MB per buffer here).
     static let maxTime = 100_000
+
+    func validate() throws {
+        guard hopSeconds.isFinite, hopSeconds > 0 else { throw ValidationError("--hop-seconds must be positive") }
+    }
 
     func run() throws {
         let loaded = try Model(contentsOf: model)
@@ -89,15 +98,6 @@ struct ClassifyCommand: ParsableCommand {
         let windowLogits = try Self.logits(model: model, windows: array.values, batch: batch, time: time)
         let starts = (0..<batch).map { $0 * time }
         return Self.report(model: model, starts: starts, logits: windowLogits, includeLogits: logits)
-    }
-
-    /// Classifies a WFDB record through the streaming pipeline (read, resample, preprocess, slide windows).
-    ///
-    /// - Throws: ``InputError/unsupportedInput(path:reason:)``: the record reader and resampler are not part of
-    ///   this build yet.
-    func classifyRecord(header: String, model: Model) throws -> Report {
-        throw InputError.unsupportedInput(
-            path: header, reason: "WFDB records (.hea) are not supported yet; give a .npy array of model-rate windows")
     }
 
     /// Runs `batch` windows of `time` samples, at most ``maxBatch`` per engine call; logits per window.

@@ -30,6 +30,8 @@ public enum DaemonError: Error, Equatable, CustomStringConvertible {
     case journalUnavailable(socketPath: String)
     /// A journal entry with one of our `MESSAGE_ID`s lacks a field or holds an unreadable value (nil: missing).
     case malformedAlertEntry(field: String, value: String?)
+    /// The model cannot classify streams: metadata the stream pipeline needs is missing or does not fit it.
+    case unusableModel(path: String, reason: String)
 
     /// A one-line message fit for the journal, naming the file, key, stream or call at fault.
     public var description: String {
@@ -63,6 +65,8 @@ public enum DaemonError: Error, Equatable, CustomStringConvertible {
         case .malformedAlertEntry(let field, let value):
             value.map { "alert journal entry has an unreadable \(field): \"\($0)\"" }
                 ?? "alert journal entry lacks \(field)"
+        case .unusableModel(let path, let reason):
+            "model \(path) cannot classify streams: \(reason)"
         }
     }
 

@@ -7,7 +7,8 @@ struct EcgMonitor: AsyncParsableCommand {
         commandName: "ecg-monitor",
         abstract: "Watches live 12-lead ECG streams and raises alerts when a neural network sees an abnormality.",
         subcommands: [
-            ClassifyCommand.self, BenchCommand.self, ReplayCommand.self, SimulateCommand.self, AlertsCommand.self,
+            RunCommand.self, ClassifyCommand.self, BenchCommand.self, ReplayCommand.self, SimulateCommand.self,
+            AlertsCommand.self,
         ]
     )
 }

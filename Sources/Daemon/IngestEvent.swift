@@ -1,7 +1,11 @@
 import Stream
 
-/// A change in a stream's life, for the alert side; delivered through an `AsyncStream` that keeps the newest
-/// events when its consumer falls behind (`bufferingNewest`).
+/// A change in a stream's life, for logs and the status line; delivered through an `AsyncStream` that keeps the
+/// newest events when its consumer falls behind (`bufferingNewest`).
+///
+/// The alarm side does not learn of stalls and ends from here but through the ``WindowQueue``
+/// (``WindowQueue/Ending``), where they queue behind the stream's last window: an event here may overtake a
+/// window still being classified.
 ///
 /// Every `opened` stream later gets exactly one `ended` or `endedUnexpectedly`; `stalled` comes just before
 /// the `endedUnexpectedly` of a stream closed for silence. `refused` concerns a connection that never became

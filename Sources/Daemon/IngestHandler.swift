@@ -70,7 +70,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             if case .streaming = state, let streamID = decoder.header?.streamID {
                 shared.events.yield(.stalled(streamID: streamID, idleSeconds: seconds))
             }
-            fail(context: context, error: .idleTimeout(seconds: seconds))
+            fail(context: context, error: .idleTimeout(seconds: seconds), ending: .stalled)
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
             endOfInput(context: context)
         case is ServiceStopping:
@@ -184,7 +184,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         if case .streaming(let pipeline, let publisher) = state, let streamID = decoder.header?.streamID {
-            publisher.close()
+            publisher.close(ending: .expected)
             logger.info("stream ended", metadata: ["ecg.windows": "\(pipeline.statistics.windows)"])
             shared.events.yield(.ended(streamID: streamID, summary: summary(pipeline)))
         }
@@ -194,9 +194,9 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Answers a protocol error with one JSON line and closes.
-    private func fail(context: ChannelHandlerContext, error: StreamError) {
+    private func fail(context: ChannelHandlerContext, error: StreamError, ending: WindowQueue.Ending = .unexpected) {
         guard !isClosed else { return }
-        finish(endedUnexpectedly: error.description, refusedReason: error.description)
+        finish(endedUnexpectedly: error.description, refusedReason: error.description, ending: ending)
         send(context: context, code: error.code, message: error.description)
         completion?.fail(IngestError.standardInput(reason: error.description))
     }
@@ -210,12 +210,19 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Releases the stream and reports how it ended; `refusedReason` applies when no stream was open.
-    private func finish(endedUnexpectedly reason: String, refusedReason: String?) {
+    private func finish(
+        endedUnexpectedly reason: String,
+        refusedReason: String?,
+        ending: WindowQueue.Ending = .unexpected
+    ) {
         let streamID = decoder.header?.streamID
         switch state {
         case .streaming(let pipeline, let publisher):
-            publisher.close()
-            logger.warning("stream ended unexpectedly", metadata: ["ecg.reason": "\(reason)"])
+            publisher.close(ending: ending)
+            logger.warning(
+                "stream ended unexpectedly",
+                metadata: ["ecg.reason": "\(reason)", "ecg.windows": "\(pipeline.statistics.windows)"]
+            )
             shared.events.yield(
                 .endedUnexpectedly(streamID: streamID ?? "", reason: reason, summary: summary(pipeline))
             )

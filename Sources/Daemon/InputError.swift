@@ -6,15 +6,12 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
     case badNpy(path: String, reason: String)
     /// The array's shape does not fit the model.
     case badShape(path: String, shape: [Int], reason: String)
-    /// The input kind (by extension) is not handled.
-    case unsupportedInput(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
         case .badNpy(let path, let reason): "\(path) is not a readable .npy array: \(reason)"
         case .badShape(let path, let shape, let reason): "\(path) has shape \(shape): \(reason)"
-        case .unsupportedInput(let path, let reason): "cannot classify \(path): \(reason)"
         }
     }
 }

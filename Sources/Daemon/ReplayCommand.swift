@@ -34,9 +34,13 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Concurrent streams per record (socket only), for load tests.")
     var parallel = 1
 
+    @Option(help: "Seconds of signal to send per stream, then end it; default: the whole record (forever with --loop).")
+    var seconds: Double?
+
     func validate() throws {
         guard !records.isEmpty else { throw ValidationError("name at least one record") }
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
+        if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be positive") }
         guard socket != nil || (records.count == 1 && parallel == 1) else {
             throw ValidationError(
                 "standard output carries one stream: give one record and no --parallel, or use --socket"
@@ -57,15 +61,15 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         guard let socket else {
             var source = sources[0]
-            try await StreamProducer.run(source: &source, pace: speed, output: StandardOutput())
+            try await StreamProducer.run(source: &source, pace: speed, output: StandardOutput(), maxSeconds: seconds)
             return
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for source in sources {
-                group.addTask { [speed] in
+                group.addTask { [speed, seconds] in
                     var source = source
                     let (reply, error) = try await SocketOutput.withConnection(socketPath: socket) { output in
-                        try await StreamProducer.run(source: &source, pace: speed, output: output)
+                        try await StreamProducer.run(source: &source, pace: speed, output: output, maxSeconds: seconds)
                     }
                     try ProducerReport.check(reply: reply, error: error, streamID: source.header.streamID)
                 }

@@ -1,3 +1,5 @@
+import Stream
+
 /// The technical faults found in one window, per lead.
 ///
 /// A window with any fault is not classified: the caller tells the ``AlarmEngine`` to skip it with these flags.
@@ -66,6 +68,21 @@ public struct TechnicalFlags: Sendable, Equatable {
                 saturatedLeads.insert(lead)
             }
         }
+    }
+
+    /// The faults the stream pipeline found in a window (``SignalQuality``, from the raw resampled signal).
+    ///
+    /// As with ``init(inspecting:leads:samplesPerLead:flatLineMillivolts:saturationMillivolts:)``, a lead with
+    /// non-finite samples is reported as such only (the pipeline holds its last finite value, which may look
+    /// flat). A window whose only fault is a gap of lost frames has no per-lead flag: it is not classified, and
+    /// raises no technical alarm of its own.
+    public init(quality: SignalQuality) {
+        let nonFinite = quality.nonFiniteLeads.leadIndices
+        self.init(
+            flatLeads: LeadSet(quality.flatLeads.leadIndices.filter { !nonFinite.contains($0) }),
+            saturatedLeads: LeadSet(quality.saturatedLeads.leadIndices.filter { !nonFinite.contains($0) }),
+            nonFiniteLeads: LeadSet(nonFinite)
+        )
     }
 
     /// Whether the window has any fault (and must not be classified).

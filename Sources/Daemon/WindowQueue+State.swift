@@ -6,12 +6,14 @@ extension WindowQueue {
     /// Which streams are open and which slots are free; guarded by the queue's registry lock.
     ///
     /// There are twice as many slots as streams allowed, because a closed stream keeps its slot until a worker
-    /// has taken its last window; a new stream must not be refused for that.
+    /// has taken its last entry; a new stream must not be refused for that.
     struct Registry {
         private(set) var activePerShard: [Int]
         private var freeSlots: [Int]
         private var generations: [UInt64]
         private var openIDs: Set<String>
+        /// Closed streams whose last entry is still queued, by id: the shard, and how many such streams.
+        private var awaitingFinalEntry: [String: (shard: Int, count: Int)] = [:]
         private let streamLimit: Int
 
         init(capacity: Int, shardCount: Int) {
@@ -24,7 +26,8 @@ extension WindowQueue {
 
         static func slotCount(capacity: Int) -> Int { 2 * capacity }
 
-        /// Takes a slot on the least busy shard.
+        /// Takes a slot on the least busy shard, or on the shard still holding the last entry of a closed stream
+        /// with the same id, so that the new stream's windows queue behind the old one's ending.
         mutating func open(streamID: String) -> Result<(Ticket, Int), OpenError> {
             guard openIDs.count < streamLimit, let slot = freeSlots.popLast() else {
                 return .failure(.full(limit: streamLimit))
@@ -34,15 +37,26 @@ extension WindowQueue {
                 return .failure(.duplicateID(streamID))
             }
             generations[slot] &+= 1
-            let shard = activePerShard.indices.min { activePerShard[$0] < activePerShard[$1] } ?? 0
+            let shard =
+                awaitingFinalEntry[streamID]?.shard
+                ?? activePerShard.indices.min { activePerShard[$0] < activePerShard[$1] } ?? 0
             activePerShard[shard] += 1
             return .success((Ticket(slot: slot, generation: generations[slot]), shard))
         }
 
-        /// The stream's id may be used again.
-        mutating func release(streamID: String, shard: Int) {
+        /// The stream's id may be used again; `awaitingFinalEntry` when its last entry is still queued.
+        mutating func release(streamID: String, shard: Int, awaitingFinalEntry awaiting: Bool) {
             openIDs.remove(streamID)
             activePerShard[shard] -= 1
+            if awaiting {
+                awaitingFinalEntry[streamID, default: (shard, 0)].count += 1
+            }
+        }
+
+        /// A worker took the last entry of a closed stream with this id.
+        mutating func finalEntryTaken(streamID: String) {
+            guard let entry = awaitingFinalEntry[streamID] else { return }
+            awaitingFinalEntry[streamID] = entry.count > 1 ? (entry.shard, entry.count - 1) : nil
         }
 
         /// The slot holds no window anymore.
@@ -51,91 +65,134 @@ extension WindowQueue {
         }
     }
 
-    /// The slots of one shard and its FIFO of pending windows; guarded by the shard's lock.
+    /// The slots of one shard and its FIFO of pending entries (windows, stream endings); guarded by the
+    /// shard's lock.
     ///
-    /// Arrays are indexed by slot and sized for every slot, so no operation allocates.
+    /// Arrays are indexed by slot and sized for every slot, so no operation allocates. A slot is in the FIFO at
+    /// most once: with its pending window, its ending, or both.
     struct ShardState {
         /// Which of the slot's two buffers the producer writes; the other holds the pending window.
         private(set) var stagingIndex: [Int]
         private var hasPending: [Bool]
+        private var holdsWindow: [Bool]
         private var pendingInfo: [WindowInfo]
+        private var publishedAt: [ContinuousClock.Instant]
         private var skippedSinceDelivery: [Int]
         private var closing: [Bool]
+        private var endings: [Ending?]
         private var generations: [UInt64]
         private var ready: [Int]
         private var readyHead = 0
         private var readyCount = 0
-        private var consumerWaiting = false
+        private(set) var consumerWaiting = false
         var isStopped = false
         private(set) var statistics = Statistics()
 
         init(slotCount: Int) {
             stagingIndex = Array(repeating: 0, count: slotCount)
             hasPending = Array(repeating: false, count: slotCount)
+            holdsWindow = Array(repeating: false, count: slotCount)
             pendingInfo = Array(repeating: Tag.empty.info, count: slotCount)
+            publishedAt = Array(repeating: Tag.empty.publishedAt, count: slotCount)
             skippedSinceDelivery = Array(repeating: 0, count: slotCount)
             closing = Array(repeating: false, count: slotCount)
+            endings = Array(repeating: nil, count: slotCount)
             generations = Array(repeating: 0, count: slotCount)
             ready = Array(repeating: 0, count: slotCount)
         }
 
         /// Prepares a slot for a new stream; returns its staging buffer index.
-        mutating func reset(ticket: Ticket) -> Int {
+        mutating func reset(ticket: Ticket, streamID: String) -> Int {
             let slot = ticket.slot
             hasPending[slot] = false
+            holdsWindow[slot] = false
             closing[slot] = false
+            endings[slot] = nil
             skippedSinceDelivery[slot] = 0
             generations[slot] = ticket.generation
+            // What an ending's tag carries if the stream closes before its first window.
+            pendingInfo[slot] = WindowInfo(
+                streamID: streamID,
+                startSample: 0,
+                sampleCount: 0,
+                sampleRateHz: 1,
+                quality: .clean
+            )
             return stagingIndex[slot]
         }
 
         /// Makes the staging buffer the pending window; returns the new staging index and whether to wake the
         /// worker.
-        mutating func publish(slot: Int, info: WindowInfo) -> (staging: Int, wake: Bool) {
+        mutating func publish(
+            slot: Int,
+            info: WindowInfo,
+            at instant: ContinuousClock.Instant
+        ) -> (staging: Int, wake: Bool) {
             var wake = false
             if hasPending[slot] {
                 skippedSinceDelivery[slot] += 1
                 statistics.skipped += 1
             } else {
-                hasPending[slot] = true
-                ready[(readyHead + readyCount) % ready.count] = slot
-                readyCount += 1
-                wake = consumerWaiting
-                consumerWaiting = false
+                wake = enqueue(slot)
             }
+            holdsWindow[slot] = true
             stagingIndex[slot] = 1 - stagingIndex[slot]
             pendingInfo[slot] = info
+            publishedAt[slot] = instant
             statistics.published += 1
             return (stagingIndex[slot], wake)
         }
 
-        /// Marks the slot's stream closed; returns whether the slot can be freed now (nothing pending).
-        mutating func close(slot: Int) -> Bool {
+        /// Marks the slot's stream closed with `ending`, queueing the ending when no window is pending to carry
+        /// it; returns whether the slot can be freed now (nothing queued) and whether to wake the worker.
+        mutating func close(slot: Int, ending: Ending?) -> (freeNow: Bool, wake: Bool) {
             closing[slot] = true
-            return !hasPending[slot]
+            endings[slot] = ending
+            if hasPending[slot] { return (false, false) }
+            guard ending != nil else { return (true, false) }
+            return (false, enqueue(slot))
         }
 
-        /// Takes up to `maxBatch` pending windows in FIFO order, calling `copy(slot, pendingBuffer, batchIndex)`
-        /// for each; when there are none, notes that the worker is about to wait.
+        /// Appends the slot to the FIFO; returns whether the worker is waiting and must be woken.
+        private mutating func enqueue(_ slot: Int) -> Bool {
+            hasPending[slot] = true
+            ready[(readyHead + readyCount) % ready.count] = slot
+            readyCount += 1
+            defer { consumerWaiting = false }
+            return consumerWaiting
+        }
+
+        /// Takes up to `maxBatch` pending entries in FIFO order, calling `copy(slot, pendingBuffer, batchIndex)`
+        /// for each window; when there are none, notes that the worker is about to wait.
         mutating func take(maxBatch: Int, tags: inout [Tag], copy: (Int, Int, Int) -> Void) -> Int {
             var taken = 0
+            var windows = 0
             while taken < maxBatch, readyCount > 0 {
                 let slot = ready[readyHead]
                 readyHead = (readyHead + 1) % ready.count
                 readyCount -= 1
-                copy(slot, 1 - stagingIndex[slot], taken)
+                var batchIndex: Int?
+                if holdsWindow[slot] {
+                    copy(slot, 1 - stagingIndex[slot], windows)
+                    batchIndex = windows
+                    windows += 1
+                }
                 tags[taken] = Tag(
                     info: pendingInfo[slot],
+                    batchIndex: batchIndex,
                     skippedBefore: skippedSinceDelivery[slot],
                     ticket: Ticket(slot: slot, generation: generations[slot]),
-                    isFinal: closing[slot]
+                    isFinal: closing[slot],
+                    ending: closing[slot] ? endings[slot] : nil,
+                    publishedAt: publishedAt[slot]
                 )
                 hasPending[slot] = false
+                holdsWindow[slot] = false
                 skippedSinceDelivery[slot] = 0
                 taken += 1
             }
             if taken == 0 { consumerWaiting = true }
-            statistics.delivered += taken
+            statistics.delivered += windows
             return taken
         }
     }

@@ -13,11 +13,14 @@ import Synchronization
 /// newest window wins and the event loop never waits for a worker.
 ///
 /// Streams are sharded across workers: a stream joins the shard serving the fewest streams, and worker k
-/// only ever calls ``popBatch(shard:maxBatch:into:tags:timeout:)`` with `shard: k`. A shard has one
-/// `Synchronization.Mutex`, a FIFO of slots holding a pending window, and a wake-up pipe that the producer
-/// writes only when its worker is waiting. The worker copies the windows into its batch under the lock
-/// (one `memcpy` of `leads × samples` floats each, about a microsecond), so a slot is never read and reused at
-/// the same time.
+/// only ever calls ``popBatch(shard:maxBatch:into:tags:timeout:)`` with `shard: k`. A stream closed with an
+/// ``Ending`` reaches its worker too, after its last window (on that window's tag, or as an entry of its own
+/// when no window is pending), so everything the alarm side learns about one stream passes through one FIFO
+/// in order; a new stream reusing the id of one whose ending is still queued joins the same shard, behind it.
+/// A shard has one `Synchronization.Mutex`, a FIFO of slots holding a pending entry, and a wake-up pipe that
+/// the producer writes only when its worker is waiting. The worker copies the windows into its batch under the
+/// lock (one `memcpy` of `leads × samples` floats each, about a microsecond), so a slot is never read and reused
+/// at the same time.
 final class WindowQueue: Sendable {
     /// Identifies a stream's slot; the generation tells apart streams that used the same slot.
     struct Ticket: Sendable, Hashable {
@@ -25,23 +28,43 @@ final class WindowQueue: Sendable {
         let generation: UInt64
     }
 
-    /// What a worker learns about each window of its batch.
+    /// How a stream ended, as its producer's connection told; delivered after the stream's last window.
+    enum Ending: Sendable, Equatable {
+        /// The producer closed the stream at a frame boundary.
+        case expected
+        /// The stream broke off: a protocol error, a reset connection, the service stopping.
+        case unexpected
+        /// Nothing arrived for the idle timeout and the stream was closed.
+        case stalled
+    }
+
+    /// What a worker learns about each entry of its batch: a window, a stream's ending, or both.
     struct Tag: Sendable {
-        /// Stream id, stream-time span and signal quality of the window.
+        /// Stream id, stream-time span and signal quality of the window; for an ending without a window, the
+        /// stream's previous window (or an empty one) with the right stream id.
         var info: WindowInfo
+        /// Where the window's samples are in the batch; nil for an ending without a window.
+        var batchIndex: Int?
         /// Windows of this stream dropped since the previous one delivered, because a newer one replaced them.
         var skippedBefore: Int
         /// The stream's slot.
         var ticket: Ticket
-        /// Whether the stream has closed and this is its last window.
+        /// Whether the stream has closed and this is its last entry.
         var isFinal: Bool
+        /// How the stream ended, on its last entry when it was closed with an ending.
+        var ending: Ending?
+        /// When the window was published (its last sample had just been computed).
+        var publishedAt: ContinuousClock.Instant
 
         /// A placeholder to fill a worker's tag array with before its first batch.
         static let empty = Tag(
             info: WindowInfo(streamID: "", startSample: 0, sampleCount: 0, sampleRateHz: 1, quality: .clean),
+            batchIndex: nil,
             skippedBefore: 0,
             ticket: Ticket(slot: -1, generation: 0),
-            isFinal: false
+            isFinal: false,
+            ending: nil,
+            publishedAt: ContinuousClock.Instant.now
         )
     }
 
@@ -72,6 +95,7 @@ final class WindowQueue: Sendable {
     nonisolated(unsafe) private let buffers: UnsafeMutablePointer<Float>
     private let registry: Mutex<Registry>
     private let shards: [Shard]
+    private let stopped = Atomic<Bool>(false)
 
     /// Allocates every buffer.
     ///
@@ -110,7 +134,7 @@ final class WindowQueue: Sendable {
             registry.open(streamID: streamID)
         }
         let (ticket, shard) = try result.get()
-        let staging = shards[shard].state.withLock { state in state.reset(ticket: ticket) }
+        let staging = shards[shard].state.withLock { state in state.reset(ticket: ticket, streamID: streamID) }
         return Publisher(queue: self, ticket: ticket, shard: shard, streamID: streamID, stagingBuffer: staging)
     }
 
@@ -143,37 +167,48 @@ final class WindowQueue: Sendable {
         func publish(_ window: StreamWindow) {
             precondition(!isClosed, "publishing to a closed stream")
             window.copySamples(into: queue.buffer(slot: ticket.slot, index: stagingBuffer))
+            let now = ContinuousClock.Instant.now
             let (staging, wake) = queue.shards[shard].state.withLock { state in
-                state.publish(slot: ticket.slot, info: window.info)
+                state.publish(slot: ticket.slot, info: window.info, at: now)
             }
             stagingBuffer = staging
             if wake { queue.shards[shard].wake() }
         }
 
-        /// Ends the stream: its id is free again at once; its slot once its last pending window is taken.
-        func close() {
+        /// Ends the stream: its id is free again at once; its slot once its last entry is taken.
+        ///
+        /// - Parameter ending: how the stream ended, delivered to the worker after the last window; nil for a
+        ///   stream the alarm side never heard of (refused while opening), which needs no ending.
+        func close(ending: Ending? = nil) {
             guard !isClosed else { return }
             isClosed = true
-            let freeNow = queue.shards[shard].state.withLock { state in state.close(slot: ticket.slot) }
+            let (freeNow, wake) = queue.shards[shard].state.withLock { state in
+                state.close(slot: ticket.slot, ending: ending)
+            }
             queue.registry.withLock { registry in
-                registry.release(streamID: streamID, shard: shard)
+                registry.release(streamID: streamID, shard: shard, awaitingFinalEntry: !freeNow)
                 if freeNow { registry.free(slot: ticket.slot) }
             }
+            if wake { queue.shards[shard].wake() }
         }
     }
 
     // MARK: - Consumer side
 
-    /// Waits for windows of one shard and copies up to `maxBatch` of them into a batch.
+    /// Waits for entries of one shard (windows, stream endings) and takes up to `maxBatch` of them, copying
+    /// their windows into a batch.
     ///
     /// - Parameters:
     ///   - shard: the caller's shard; one caller per shard.
-    ///   - maxBatch: at most this many windows, at least 1.
-    ///   - batch: receives `[n][leads][samples]` floats, room for `maxBatch` windows.
-    ///   - tags: receives the n windows' tags in `tags[0..<n]`; must hold at least `maxBatch` elements.
-    ///   - timeout: how long to wait when no window is pending, so the caller can tick a heartbeat and check
+    ///   - maxBatch: at most this many entries, at least 1.
+    ///   - batch: receives `[w][leads][samples]` floats for the w entries holding a window, in entry order
+    ///     (``Tag/batchIndex``); room for `maxBatch` windows.
+    ///   - tags: receives the n entries' tags in `tags[0..<n]`, in arrival order; must hold at least `maxBatch`
+    ///     elements.
+    ///   - timeout: how long to wait when nothing is pending, so the caller can tick a heartbeat and check
     ///     its stop flag.
-    /// - Returns: n, the windows copied; 0 after the timeout or once ``stop()`` was called.
+    /// - Returns: n, the entries taken; 0 after the timeout, or at once when nothing is pending after
+    ///   ``stop()``.
     /// - Complexity: O(n · window) copying; allocates nothing.
     func popBatch(
         shard: Int,
@@ -197,7 +232,11 @@ final class WindowQueue: Sendable {
             if taken > 0 {
                 for index in 0..<taken where tags[index].isFinal {
                     let slot = tags[index].ticket.slot
-                    registry.withLock { registry in registry.free(slot: slot) }
+                    let streamID = tags[index].info.streamID
+                    registry.withLock { registry in
+                        registry.free(slot: slot)
+                        registry.finalEntryTaken(streamID: streamID)
+                    }
                 }
                 return taken
             }
@@ -208,12 +247,19 @@ final class WindowQueue: Sendable {
         }
     }
 
-    /// Makes every waiting and future ``popBatch(shard:maxBatch:into:tags:timeout:)`` return promptly.
+    /// Makes every waiting and future ``popBatch(shard:maxBatch:into:tags:timeout:)`` return promptly once
+    /// nothing is pending: what was queued before is still handed out, so workers can drain.
     func stop() {
+        stopped.store(true, ordering: .releasing)
         for shard in shards {
             shard.state.withLock { $0.isStopped = true }
             shard.wake()
         }
+    }
+
+    /// Whether ``stop()`` was called. A worker that reads it before a pop returning 0 has drained its shard.
+    var isStopped: Bool {
+        stopped.load(ordering: .acquiring)
     }
 
     /// Counts over all shards.
@@ -229,6 +275,11 @@ final class WindowQueue: Sendable {
     /// Streams open now, per shard.
     var openStreamsPerShard: [Int] {
         registry.withLock { $0.activePerShard }
+    }
+
+    /// Whether the worker of `shard` is waiting for an entry; for tests that must act while it waits.
+    func testOnly_isWaiting(shard: Int) -> Bool {
+        shards[shard].state.withLock { $0.consumerWaiting }
     }
 
     private func buffer(slot: Int, index: Int) -> UnsafeMutablePointer<Float> {

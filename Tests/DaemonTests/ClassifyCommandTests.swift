@@ -68,14 +68,6 @@ import Testing
                 model: try Self.model("tiny.onnx"))
         }
     }
-
-    @Test func saysWFDBRecordsAreNotSupportedYet() throws {
-        let command = try ClassifyCommand.parse(["--model", "m.onnx", "rec.hea"])
-        let error = #expect(throws: InputError.self) {
-            try command.classifyRecord(header: "rec.hea", model: try Self.model("tiny.onnx"))
-        }
-        #expect(error?.description.contains("not supported yet") == true)
-    }
 }
 
 @Suite struct BenchCommandTests {

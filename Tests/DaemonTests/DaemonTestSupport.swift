@@ -10,12 +10,46 @@ import Testing
 
 /// Shared helpers of the daemon tests.
 enum DaemonTestSupport {
+    /// The package's root directory.
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
     /// The real recordings, at `../shared/ecg-samples` relative to the package root.
-    static let samplesDirectory: String = {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/ecg-samples").path
-    }()
+    static let samplesDirectory = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/ecg-samples")
+        .path
+
+    /// The committed default model.
+    static let defaultModelPath = packageRoot.appendingPathComponent("models/ecg-incepse-all.onnx").path
+
+    /// Runs a committed Python tool with the project's virtual environment (`.venv`, made by `make deps`) and
+    /// returns its standard output; fails the test clearly when the environment is missing or the tool fails.
+    static func runPython(
+        _ script: String,
+        _ arguments: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Data {
+        let python = packageRoot.appendingPathComponent(".venv/bin/python").path
+        try #require(
+            FileManager.default.isExecutableFile(atPath: python),
+            "\(python) is missing: `make deps` creates the Python environment this test compares against",
+            sourceLocation: sourceLocation
+        )
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [packageRoot.appendingPathComponent(script).path] + arguments
+        process.currentDirectoryURL = packageRoot
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try #require(
+            process.terminationStatus == 0,
+            "\(script) exited with status \(process.terminationStatus)",
+            sourceLocation: sourceLocation
+        )
+        return data
+    }
 
     /// The path of a sample record, failing the test clearly when the recordings are absent.
     static func samplePath(_ relative: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
@@ -94,7 +128,7 @@ final class WindowFactory {
     }
 }
 
-/// Pops windows on a thread of its own, as an inference worker does, until stopped.
+/// Pops windows and stream endings on a thread of its own, as an inference worker does, until stopped.
 final class WindowCollector: Sendable {
     struct Window: Sendable {
         var tag: WindowQueue.Tag
@@ -102,6 +136,8 @@ final class WindowCollector: Sendable {
     }
 
     let windows = Mutex<[Window]>([])
+    /// Stream endings in the order taken, each after its stream's last window.
+    let endings = Mutex<[(streamID: String, ending: WindowQueue.Ending)]>([])
     private let finished = Mutex<Bool>(false)
     private let done: AsyncStream<Void>
     private let doneContinuation: AsyncStream<Void>.Continuation
@@ -120,14 +156,19 @@ final class WindowCollector: Sendable {
                     tags: &tags,
                     timeout: .milliseconds(50)
                 )
-                for index in 0..<count {
-                    let samples = Array(
-                        UnsafeBufferPointer(
-                            start: batch + index * queue.windowValueCount,
-                            count: queue.windowValueCount
+                for tag in tags[0..<count] {
+                    if let window = tag.batchIndex {
+                        let samples = Array(
+                            UnsafeBufferPointer(
+                                start: batch + window * queue.windowValueCount,
+                                count: queue.windowValueCount
+                            )
                         )
-                    )
-                    windows.withLock { $0.append(Window(tag: tags[index], samples: samples)) }
+                        windows.withLock { $0.append(Window(tag: tag, samples: samples)) }
+                    }
+                    if let ending = tag.ending {
+                        endings.withLock { $0.append((tag.info.streamID, ending)) }
+                    }
                 }
             }
             doneContinuation.finish()

@@ -32,7 +32,7 @@ import Testing
             }
             #expect(replies.allSatisfy { $0.isEmpty })
             await harness.recorder.wait { events in events.filter(\.isEnded).count == streamCount }
-            let expectedWindows = try TestStreams.offlineWindows(
+            let expectedWindows = try await TestStreams.offlineWindows(
                 streams[0].1,
                 configuration: try DaemonTestSupport.pipelineConfiguration()
             )
@@ -45,7 +45,7 @@ import Testing
         #expect(delivered.count == streamCount)
         #expect(Set(harness.queue.openStreamsPerShard) == [0])
         for (streamID, bytes) in streams {
-            let offline = try TestStreams.offlineWindows(
+            let offline = try await TestStreams.offlineWindows(
                 bytes,
                 configuration: try DaemonTestSupport.pipelineConfiguration()
             )
@@ -128,7 +128,7 @@ import Testing
         #expect(events.contains { $0.isEndedUnexpectedly && $0.streamID == "c" })
         #expect(events.contains { $0.isEndedUnexpectedly && $0.streamID == "truncated" })
         #expect(events.contains { $0.isEndedUnexpectedly && $0.streamID == "wrong-size" })
-        let offline = try TestStreams.offlineWindows(
+        let offline = try await TestStreams.offlineWindows(
             good[0],
             configuration: try DaemonTestSupport.pipelineConfiguration()
         )
@@ -139,7 +139,8 @@ import Testing
     }
 
     @Test func silentStreamIsStalledThenClosedWithAnErrorLine() async throws {
-        let harness = try await IngestHarness.start(shards: 1) { $0.idleTimeoutSeconds = 2 }
+        // Long enough that a test process starved by the suite's other work still reads the header in time.
+        let harness = try await IngestHarness.start(shards: 1) { $0.idleTimeoutSeconds = 5 }
         let bytes = Array(try TestStreams.simulated(streamID: "quiet", seconds: 0.5))
         try await testGracefulShutdown { trigger in
             async let running: Void = harness.service.run()
@@ -156,11 +157,13 @@ import Testing
             trigger.triggerGracefulShutdown()
             try await running
         }
+        await harness.waitForEndings(1)
+        #expect(harness.endings.map(\.ending) == [.stalled])
         await harness.finish()
         let events = harness.recorder.events.filter { $0.streamID == "quiet" }
         try #require(events.count == 3)
         #expect(events[0].isOpened)
-        #expect(events[1] == .stalled(streamID: "quiet", idleSeconds: 2))
+        #expect(events[1] == .stalled(streamID: "quiet", idleSeconds: 5))
         #expect(events[2].isEndedUnexpectedly)
     }
 
@@ -212,6 +215,8 @@ import Testing
             #expect(try errorCode(reply) == "service_stopping")
             try await running
         }
+        await harness.waitForEndings(1)
+        #expect(harness.endings.map(\.ending) == [.unexpected])
         await harness.finish()
         #expect(
             harness.recorder.events.contains {
@@ -243,11 +248,13 @@ import Testing
         let harness = try await startOnStandardInput(bytes)
         try await harness.service.run()
         await harness.recorder.wait(for: "stdin") { $0.isEnded }
-        let expected = try TestStreams.offlineWindows(
+        let expected = try await TestStreams.offlineWindows(
             bytes,
             configuration: try DaemonTestSupport.pipelineConfiguration()
         ).count
         await harness.waitForWindows(expected - harness.queue.statistics.skipped)
+        await harness.waitForEndings(1)
+        #expect(harness.endings.map(\.ending) == [.expected])
         await harness.finish()
         #expect(
             harness.recorder.events.first
@@ -330,6 +337,20 @@ extension IngestHarness {
     /// Returns once the collectors hold at least `count` windows, or the task is cancelled.
     func waitForWindows(_ count: Int) async {
         while collectors.reduce(0, { $0 + $1.windows.withLock { $0.count } }) < count, !Task.isCancelled {
+            await Task.yield()
+        }
+    }
+
+    /// Every stream ending the collectors took.
+    var endings: [(streamID: String, ending: WindowQueue.Ending)] {
+        collectors.flatMap { $0.endings.withLock { $0 } }
+    }
+
+    /// Returns once the collectors took at least `count` stream endings, or after 30 s (a stream refused on a
+    /// starved machine never ends: the expectations that follow fail instead of the test hanging).
+    func waitForEndings(_ count: Int) async {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while endings.count < count, !Task.isCancelled, ContinuousClock.now < deadline {
             await Task.yield()
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ServiceLifecycleTestKit
 import Stream
 import Testing
@@ -35,6 +36,26 @@ import Testing
         #expect(throws: Never.self) {
             try ReplayCommand.parse(["a", "b", "--socket", "ingest.sock", "--parallel", "3"])
         }
+    }
+
+    @Test func replayWithSecondsSendsThatMuchSignalThenEnds() async throws {
+        let path = try DaemonTestSupport.samplePath("ECG-classification---CNN1D-on-PTB-XL/00057_lr")
+        #expect(throws: (any Error).self) { try ReplayCommand.parse([path, "--seconds", "0"]) }
+        let replay = try DaemonProcess(["replay", path, "--loop", "--seconds", "25", "--speed", "max"])
+        #expect(try await replay.waitForExit() == 0)
+        let bytes = replay.output.bytes
+        let decoder = try FrameDecoder()
+        var offset = 0
+        var instants = 0
+        while offset < bytes.count {
+            offset += bytes[offset...].withUnsafeBytes { decoder.append($0) }
+            while let item = try decoder.next() {
+                if case .frame(let frame) = item { instants += frame.sampleCount }
+            }
+        }
+        try decoder.finish()
+        // 25 s at 100 Hz: two and a half times the 10 s record.
+        #expect(instants == 2500)
     }
 
     @Test func recordSourceLoopsWithAContinuousSampleIndex() throws {

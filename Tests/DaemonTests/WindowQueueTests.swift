@@ -17,10 +17,17 @@ import Testing
             tags: &tags,
             timeout: .milliseconds(1)
         )
-        return (0..<count).map { index in
+        return tags[0..<count].map { tag in
             (
-                tags[index],
-                Array(UnsafeBufferPointer(start: batch + index * queue.windowValueCount, count: queue.windowValueCount))
+                tag,
+                tag.batchIndex.map { window in
+                    Array(
+                        UnsafeBufferPointer(
+                            start: batch + window * queue.windowValueCount,
+                            count: queue.windowValueCount
+                        )
+                    )
+                } ?? []
             )
         }
     }
@@ -136,5 +143,82 @@ import Testing
         let stopped = clock.now
         #expect(queue.popBatch(shard: 0, maxBatch: 1, into: batch, tags: &tags, timeout: .seconds(30)) == 0)
         #expect(clock.now - stopped < .seconds(5))
+    }
+
+    @Test func endingFollowsTheLastWindowOnItsTag() throws {
+        let queue = try WindowQueue(capacity: 2, windowValueCount: 10, shardCount: 1)
+        let publisher = try queue.open(streamID: "s")
+        try WindowFactory(streamID: "s").publish(4, to: publisher)
+        publisher.close(ending: .expected)
+        let popped = pop(queue)
+        #expect(popped.count == 1)
+        #expect(popped[0].0.batchIndex == 0 && popped[0].1.first == 4)
+        #expect(popped[0].0.isFinal && popped[0].0.ending == .expected)
+        #expect(pop(queue).isEmpty)
+    }
+
+    @Test func endingWithoutAPendingWindowIsAnEntryOfItsOwnInArrivalOrder() throws {
+        let queue = try WindowQueue(capacity: 2, windowValueCount: 10, shardCount: 1)
+        let first = try queue.open(streamID: "a")
+        let second = try queue.open(streamID: "b")
+        let factoryA = try WindowFactory(streamID: "a")
+        try factoryA.publish(1, to: first)
+        #expect(pop(queue).count == 1)
+        try WindowFactory(streamID: "b").publish(2, to: second)
+        first.close(ending: .stalled)
+        let popped = pop(queue)
+        #expect(popped.map(\.0.info.streamID) == ["b", "a"])
+        #expect(popped[0].0.batchIndex == 0 && popped[0].1.first == 2 && popped[0].0.ending == nil)
+        #expect(popped[1].0.batchIndex == nil && popped[1].0.isFinal && popped[1].0.ending == .stalled)
+        #expect(queue.statistics.delivered == 2)
+        second.close()
+        // The slot of "a" was freed when its ending was taken: the pool serves its full size again.
+        for round in 0..<4 { try queue.open(streamID: "r\(round)").close() }
+    }
+
+    @Test func streamClosedWithoutEndingBeforeAnyWindowLeavesNothingQueued() throws {
+        let queue = try WindowQueue(capacity: 1, windowValueCount: 10, shardCount: 1)
+        try queue.open(streamID: "s").close()
+        #expect(pop(queue).isEmpty)
+    }
+
+    @Test func reopenedIdJoinsTheShardStillHoldingItsEnding() throws {
+        let queue = try WindowQueue(capacity: 4, windowValueCount: 10, shardCount: 2)
+        let old = try queue.open(streamID: "bed")
+        old.close(ending: .unexpected)
+        let busy = try queue.open(streamID: "busy")
+        // The other shard is now the least busy, but the new "bed" must queue behind the old one's ending.
+        let reopened = try queue.open(streamID: "bed")
+        #expect(busy.shard == old.shard && reopened.shard == old.shard)
+        #expect(pop(queue, shard: old.shard).map(\.0.ending) == [.unexpected])
+        reopened.close()
+        let later = try queue.open(streamID: "bed")
+        #expect(later.shard != old.shard)
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func waitingWorkerWakesForAnEnding() async throws {
+        let queue = try WindowQueue(capacity: 1, windowValueCount: 10, shardCount: 1)
+        let collector = WindowCollector(queue: queue, shard: 0)
+        let publisher = try queue.open(streamID: "s")
+        // Let the collector start waiting on an empty shard before the ending arrives.
+        while !queue.testOnly_isWaiting(shard: 0), !Task.isCancelled { await Task.yield() }
+        publisher.close(ending: .expected)
+        while collector.endings.withLock({ $0.isEmpty }), !Task.isCancelled { await Task.yield() }
+        await collector.stop()
+        #expect(collector.endings.withLock { $0.map(\.ending) } == [.expected])
+        #expect(collector.windows.withLock { $0.isEmpty })
+    }
+
+    @Test func stoppedQueueStillHandsOutWhatWasQueued() throws {
+        let queue = try WindowQueue(capacity: 2, windowValueCount: 10, shardCount: 1)
+        let publisher = try queue.open(streamID: "s")
+        try WindowFactory(streamID: "s").publish(3, to: publisher)
+        publisher.close(ending: .unexpected)
+        queue.stop()
+        #expect(queue.isStopped)
+        let popped = pop(queue)
+        #expect(popped.count == 1 && popped[0].0.ending == .unexpected && popped[0].1.first == 3)
+        #expect(pop(queue).isEmpty)
     }
 }

@@ -69,9 +69,12 @@ final class TestJournald {
         }
     }
 
+    /// The directory holding this journald's sockets, which a client sees as `/run/systemd/journal`.
+    var socketDirectory: String { "/run/systemd/journal.\(namespace)" }
+
     /// Runs `body` where libsystemd's journal socket is this journald's, and waits for it.
     func write(_ body: @escaping @Sendable () throws -> Void) async throws {
-        try await Self.withJournalSockets(in: "/run/systemd/journal.\(namespace)", body)
+        try await Self.withJournalSockets(in: socketDirectory, body)
     }
 
     /// Runs `body` on a thread that sees `sockets` as `/run/systemd/journal`, and waits for it.
@@ -119,6 +122,22 @@ final class TestJournald {
                 description: "\(what) failed: \(String(cString: strerror(errno))); journal tests need root"
             )
         }
+    }
+
+    /// Every entry matching `field=value` once everything sent before this call has been stored: a marker entry
+    /// sent now through the same socket, which journald reads in order, has to arrive first.
+    func settledEntries(matching field: String, anyOf values: [String]) async throws -> [[String: String]] {
+        let marker = "marker-\(UUID().uuidString)"
+        try await write { try JournalWriter().send([("MESSAGE", marker), ("ECG_TEST_MARKER", marker)]) }
+        _ = try entries(matching: "ECG_TEST_MARKER", anyOf: [marker], count: 1)
+        let reader = try JournalReader(source: .namespace(namespace))
+        try reader.match(field, anyOf: values)
+        try reader.seekHead()
+        var entries: [[String: String]] = []
+        while try reader.next() {
+            entries.append(try reader.fields())
+        }
+        return entries
     }
 
     /// Reads entries matching `field=value` until `count` are there or `timeoutSeconds` pass.
