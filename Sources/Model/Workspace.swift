@@ -50,9 +50,10 @@ final class Workspace {
         precondition(passColumns >= 1 && im2colColumns >= 1, "block sizes must be positive")
         self.maxBatch = maxBatch
         self.maxTime = maxTime
+        // A pass holds at least one whole window, so it may be longer than asked.
         self.passColumns = max(maxTime, min(maxBatch * maxTime, passColumns))
-        let passWindows = min(maxBatch, passColumns)
-        sequenceSlotSize = plan.sequenceSlotChannels * passColumns
+        let passWindows = min(maxBatch, self.passColumns)
+        sequenceSlotSize = plan.sequenceSlotChannels * self.passColumns
         sequences = .allocate(capacity: plan.sequenceSlotCount * sequenceSlotSize)
         sequences.initialize(repeating: 0, count: plan.sequenceSlotCount * sequenceSlotSize)
         vectorSlotSize = plan.vectorSlotChannels * passWindows
