@@ -7,42 +7,34 @@ import Glibc
 /// `[windows][channels]`.
 /// Callers check sizes once; the loops here only `assert`.
 enum Layers {
-    /// Tap-major im2col over a block of columns: row `r · channels + c`, column `j` holds
-    /// `x[c][window(j)][t(j) + taps[r] − spanLeft]`, or 0 where that falls outside the window (zero padding).
+    /// Shifted copies of a block of one window's samples: row `p · channels + c`, column `u` holds
+    /// `x[c][start + u + p − spanLeft]`, or 0 where that falls outside the window (zero padding).
+    ///
+    /// A convolution over taps `[a, a + k)` of the block is then one product reading the first `k · channels`
+    /// rows from column `a` on (see ``ConvolutionGroup``).
     ///
     /// - Parameters:
-    ///   - columns: destination `[taps · channels][blockColumns]`.
-    ///   - x: source `[channels][windows · time]` with row stride `rowStride`.
-    ///   - firstColumn: the first column (`window · time + t`) of the block.
-    static func im2col(
-        into columns: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, rowStride: Int,
-        time: Int, spanLeft: Int, taps: [Int], firstColumn: Int, blockColumns: Int
+    ///   - rows: destination `[copies · channels][width]`.
+    ///   - window: the window's first sample of channel 0; channel `c` starts `c · rowStride` later.
+    ///   - start: the block's first output sample in the window.
+    static func shiftedCopies(
+        into rows: UnsafeMutablePointer<Float>, width: Int, from window: UnsafePointer<Float>, channels: Int,
+        rowStride: Int, time: Int, start: Int, copies: Int, spanLeft: Int
     ) {
-        assert(time > 0 && blockColumns > 0)
-        for (r, tap) in taps.enumerated() {
-            let shift = tap - spanLeft
+        assert(time > 0 && width > 0)
+        for p in 0..<copies {
+            // Column u reads sample u + shift; the samples of the window are those with 0 ≤ u + shift < time.
+            let shift = start + p - spanLeft
+            let validStart = min(max(-shift, 0), width)
+            let validEnd = max(min(time - shift, width), validStart)
             for c in 0..<channels {
-                let source = x + c * rowStride
-                let row = columns + (r * channels + c) * blockColumns
-                var j = firstColumn
-                let end = firstColumn + blockColumns
-                while j < end {
-                    let windowStart = (j / time) * time
-                    let segmentEnd = min(end, windowStart + time)
-                    let t0 = j - windowStart
-                    let t1 = segmentEnd - windowStart
-                    // Output samples whose input sample t + shift lies inside the window.
-                    let validStart = min(max(t0, -shift), t1)
-                    let validEnd = max(min(t1, time - shift), validStart)
-                    let out = row + (j - firstColumn) - t0
-                    let from = source + windowStart + shift
-                    // Plain loops rather than memcpy calls: rows are short (a window), so the call would cost
-                    // as much as the copy.
-                    for t in t0..<validStart { out[t] = 0 }
-                    for t in validStart..<validEnd { out[t] = from[t] }
-                    for t in validEnd..<t1 { out[t] = 0 }
-                    j = segmentEnd
-                }
+                let out = rows + (p * channels + c) * width
+                let from = window + c * rowStride + shift
+                // Plain loops rather than memcpy calls: rows are short (a block), so the call would cost as much
+                // as the copy.
+                for u in 0..<validStart { out[u] = 0 }
+                for u in validStart..<validEnd { out[u] = from[u] }
+                for u in validEnd..<width { out[u] = 0 }
             }
         }
     }

@@ -40,36 +40,39 @@ struct ConvolutionSpec: Sendable, Equatable {
     var weights: Int
 }
 
-/// One matrix product of a ``ConvolutionGroup``: a range of im2col row groups (taps) times the stacked weights
-/// of every convolution whose window covers exactly those taps.
+/// One matrix product of a ``ConvolutionGroup``: a run of adjacent taps times the stacked weights of every
+/// convolution whose window covers exactly those taps.
 ///
-/// Grouping the union window's taps by which kernels cover them lets each im2col row be read by one product only
-/// (OpenBLAS copies every operand it reads into its packed layout, so overlapping products would pack rows twice)
-/// and stacks the kernels that share taps into one taller product.
+/// The product reads the group's shifted input copies at a column offset of `firstTap` (see
+/// ``ConvolutionGroup``), so no product needs a copy of its own. Grouping the union window's taps by which kernels
+/// cover them stacks the kernels that share taps into one taller product, and lets each tap be multiplied once.
 struct ConvolutionBlock: Sendable, Equatable {
-    /// The first im2col row group (rows start at `firstRow · C`); see ``ConvolutionGroup/tapOrder``.
-    var firstRow: Int
-    /// The number of taps (`K = taps · C`).
+    /// The first tap of the run (0 = `spanLeft` samples before the output sample), which is also the column
+    /// offset at which the product reads the shifted copies.
+    var firstTap: Int
+    /// The number of taps (`K = taps · C`); at most ``ConvolutionGroup/shiftCopies``.
     var taps: Int
     /// Where the stacked outputs go: adjacent channel ranges of the convolutions, in channel order. Products add
     /// to the output, which starts as the bias.
     var output: SequenceRef
-    /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`.
+    /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`, tap-major.
     var weights: Int
 }
 
-/// Convolutions reading the same input: kernels longer than 1 share one im2col buffer.
+/// Convolutions reading the same input: kernels longer than 1 share one buffer of shifted input copies.
 ///
-/// The im2col buffer is tap-major (row `r · C + channel` holds tap `tapOrder[r]`) over the union of the kernels'
-/// windows, `spanLeft` samples before to `spanTaps - spanLeft - 1` after each output sample; taps are ordered so
-/// that the taps each ``ConvolutionBlock`` reads are adjacent rows.
+/// For a block of `n` output samples of one window, row `p · C + channel` of that buffer holds the input channel
+/// shifted by `p` taps, `n + spanTaps - 1` samples long (zero outside the window), for `p < shiftCopies`. A
+/// ``ConvolutionBlock`` over taps `[a, a + k)` is then the product of its weights with the first `k · C` rows read
+/// from column `a` on: a matrix with row stride `n + spanTaps - 1`. The copies hold `shiftCopies` shifts instead
+/// of an im2col buffer's one per tap.
 struct ConvolutionGroup: Sendable, Equatable {
     var input: SequenceRef
     var convolutions: [ConvolutionSpec]
     /// The products computing the convolutions with kernels longer than 1, in order.
     var blocks: [ConvolutionBlock]
-    /// The tap (0 = `spanLeft` samples before the output sample) of each im2col row group.
-    var tapOrder: [Int]
+    /// The shifted copies of the input the products read: the most taps of any block (0 if every kernel is 1).
+    var shiftCopies: Int
     /// Samples before the output sample covered by the widest window (0 if every kernel is 1).
     var spanLeft: Int
     /// Total taps of the shared window (0 if every kernel is 1).
@@ -123,8 +126,10 @@ public struct ModelPlan: Sendable {
     /// Vector slots the workspace must hold, each `vectorSlotChannels` wide.
     let vectorSlotCount: Int
     let vectorSlotChannels: Int
-    /// The most im2col rows (taps × input channels) any convolution group needs.
-    let maxIm2colRows: Int
+    /// The most rows of shifted input copies (copies × input channels) any convolution group needs.
+    let maxShiftRows: Int
+    /// The widest union window of any convolution group, in taps.
+    let maxSpanTaps: Int
 
     /// Floating-point operations (multiply and add counted separately) per window of `timeSamples` samples,
     /// counting convolutions and dense layers, the work that dominates; elementwise layers are left out.
@@ -183,7 +188,12 @@ public struct ModelPlan: Sendable {
         self.vectorSlotCount = vectorSlots.count
         self.vectorSlotChannels = vectorSlots.channels
         var rows = 0
-        for case .convolutions(let group) in layers { rows = max(rows, group.spanTaps * group.input.channels) }
-        self.maxIm2colRows = rows
+        var span = 0
+        for case .convolutions(let group) in layers {
+            rows = max(rows, group.shiftCopies * group.input.channels)
+            span = max(span, group.spanTaps)
+        }
+        self.maxShiftRows = rows
+        self.maxSpanTaps = span
     }
 }

@@ -7,7 +7,8 @@ public struct ModelWeights: Sendable {
         let outputs: Int
         let inputs: Int
         let kernel: Int
-        /// `[outputs][kernel][inputs]` row-major: tap-major, to match the im2col rows (`tap · inputs + channel`).
+        /// `[outputs][kernel][inputs]` row-major: tap-major, to match the rows of the shifted input copies
+        /// (`tap · inputs + channel`).
         let weights: [Float]
         /// `[outputs]`: the convolution's bias, with BatchNorm's shift folded in (zeros if it had neither).
         let bias: [Float]

@@ -44,14 +44,14 @@ extension PlanCompiler {
                 let spanLeft = wide.map(\.padLeft).max() ?? 0
                 let spanRight = wide.map { $0.kernel - 1 - $0.padLeft }.max() ?? 0
                 let taps = wide.isEmpty ? 0 : spanLeft + spanRight + 1
-                let (tapOrder, blocks) = Self.blocks(
+                let blocks = Self.blocks(
                     wide, spanLeft: spanLeft, taps: taps, inputs: tensors[input].channels,
                     weights: convolutionWeights, into: &blockWeights)
                 layers.append(
                     .convolutions(
                         ConvolutionGroup(
-                            input: seq(input), convolutions: specs, blocks: blocks, tapOrder: tapOrder,
-                            spanLeft: spanLeft, spanTaps: taps)))
+                            input: seq(input), convolutions: specs, blocks: blocks,
+                            shiftCopies: blocks.map(\.taps).max() ?? 0, spanLeft: spanLeft, spanTaps: taps)))
             case .proto(.convolution):
                 break
             case .proto(.maxPool(let input, let output, let kernel, let padLeft)):
@@ -88,16 +88,25 @@ extension PlanCompiler {
         return (plan, weights)
     }
 
-    /// Groups the taps of the union window of `wide` by which kernels cover them, one product per group, and
-    /// returns the order of taps in the im2col rows (each group's taps adjacent) with the products.
+    /// The most taps one product takes, and so the number of shifted input copies a group needs.
     ///
-    /// For nested "same" windows (39/19/9) that is three products: the centre 9 taps for all three kernels, the
-    /// 10 taps only 39 and 19 cover, the 20 only 39 covers. Kernels of a group are stacked into one product when
-    /// their outputs are adjacent channel ranges of one slot, in channel order; taller products go first.
+    /// Fewer copies mean less copying but more, shorter products. Measured on the 2-core EPYC machines (the
+    /// paper's k = 39/19/9 convolutions of one module, 16 windows of 250, best of interleaved repetitions, relative
+    /// to one 39-tap im2col and 3 products per window): 10 → 0.93, 5 → 0.90, 4 → 0.95, 3 → 0.91, 2 → 0.93.
+    static let maxShiftCopies = 5
+
+    /// The products computing the convolutions `wide`: the taps of their union window grouped by which kernels
+    /// cover them, each group split into runs of adjacent taps, each run into near-equal pieces of at most
+    /// ``maxShiftCopies`` taps; one product per piece.
+    ///
+    /// For nested "same" windows (39/19/9) the groups are the centre 9 taps (all three kernels), the two runs of
+    /// 5 only 39 and 19 cover, and the two runs of 10 only 39 covers. Kernels of a group are stacked into one
+    /// product when their outputs are adjacent channel ranges of one slot, in channel order; taller products go
+    /// first.
     private static func blocks(
         _ wide: [ConvolutionSpec], spanLeft: Int, taps: Int, inputs: Int,
         weights: [ModelWeights.Convolution], into blockWeights: inout [[Float]]
-    ) -> (tapOrder: [Int], blocks: [ConvolutionBlock]) {
+    ) -> [ConvolutionBlock] {
         let ordered = wide.sorted {
             ($0.output.slot, $0.output.channelOffset) < ($1.output.slot, $1.output.channelOffset)
         }
@@ -115,38 +124,60 @@ extension PlanCompiler {
             }
         }
         groups.sort { $0.members.count > $1.members.count }
-        var tapOrder: [Int] = []
         var blocks: [ConvolutionBlock] = []
-        for group in groups {
-            let position = tapOrder.count
-            tapOrder += group.taps
-            guard !group.members.isEmpty else { continue }
+        for group in groups where !group.members.isEmpty {
             let specs = group.members.map { ordered[$0] }
             let adjacent = zip(specs, specs.dropFirst()).allSatisfy { a, b in
                 a.output.slot == b.output.slot && a.output.channelOffset + a.output.channels == b.output.channelOffset
             }
-            for stack in adjacent ? [group.members] : group.members.map({ [$0] }) {
-                var matrix: [Float] = []
-                var output = ordered[stack[0]].output
-                output.channels = 0
-                for member in stack {
-                    let spec = ordered[member]
-                    let w = weights[spec.weights]
-                    for o in 0..<w.outputs {
-                        for tap in group.taps {
-                            let start = (o * w.kernel + tap - (spanLeft - spec.padLeft)) * inputs
-                            matrix.append(contentsOf: w.weights[start..<(start + inputs)])
+            for piece in pieces(of: group.taps) {
+                for stack in adjacent ? [group.members] : group.members.map({ [$0] }) {
+                    var matrix: [Float] = []
+                    var output = ordered[stack[0]].output
+                    output.channels = 0
+                    for member in stack {
+                        let spec = ordered[member]
+                        let w = weights[spec.weights]
+                        for o in 0..<w.outputs {
+                            let start = (o * w.kernel + piece.lowerBound - (spanLeft - spec.padLeft)) * inputs
+                            matrix.append(contentsOf: w.weights[start..<(start + piece.count * inputs)])
                         }
+                        output.channels += w.outputs
                     }
-                    output.channels += w.outputs
+                    blocks.append(
+                        ConvolutionBlock(
+                            firstTap: piece.lowerBound, taps: piece.count, output: output,
+                            weights: blockWeights.count))
+                    blockWeights.append(matrix)
                 }
-                blocks.append(
-                    ConvolutionBlock(
-                        firstRow: position, taps: group.taps.count, output: output, weights: blockWeights.count))
-                blockWeights.append(matrix)
             }
         }
-        return (tapOrder, blocks)
+        return blocks
+    }
+
+    /// Ascending `taps` cut into runs of adjacent taps, each run into near-equal pieces of at most
+    /// ``maxShiftCopies``.
+    private static func pieces(of taps: [Int]) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        for tap in taps {
+            if let last = runs.last, last.upperBound == tap {
+                runs[runs.count - 1] = last.lowerBound..<(tap + 1)
+            } else {
+                runs.append(tap..<(tap + 1))
+            }
+        }
+        var pieces: [Range<Int>] = []
+        for run in runs {
+            let count = (run.count + maxShiftCopies - 1) / maxShiftCopies
+            var start = run.lowerBound
+            for i in 0..<count {
+                // The first `run.count % count` pieces take one tap more than the rest.
+                let length = run.count / count + (i < run.count % count ? 1 : 0)
+                pieces.append(start..<(start + length))
+                start += length
+            }
+        }
+        return pieces
     }
 
     /// Moves a ReLU that convolutions apply to a tensor read only by a squeeze-and-excitation block (its mean and

@@ -39,32 +39,47 @@ import Testing
         return y
     }
 
-    @Test(arguments: [(39, 19), (19, 9), (9, 4), (10, 4), (40, 19), (3, 1), (2, 0), (5, 4)])
-    func im2colProductMatchesDirectConvolution(kernel: Int, padLeft: Int) throws {
-        let (channels, outputs, time, windows) = (5, 3, 23, 3)
+    /// The kernel's taps as one product per piece of at most `copies` taps, each reading the shifted copies at a
+    /// column offset, over blocks of `block` samples that cut every window into several (the last one shorter).
+    @Test(arguments: [(39, 19), (19, 9), (9, 4), (10, 4), (40, 19), (3, 1), (2, 0), (5, 4)], [1, 3, 5])
+    func shiftedCopiesProductsMatchDirectConvolution(shape: (kernel: Int, padLeft: Int), copies: Int) throws {
+        let (kernel, padLeft) = shape
+        let (channels, outputs, time, windows, block) = (5, 3, 23, 3, 10)
         let x = Self.values(channels * windows * time, seed: 1)
         let w = Self.values(outputs * channels * kernel, seed: 2)
         let folded = ModelWeights.Convolution(
             onnxWeights: w, outputs: outputs, inputs: channels, kernel: kernel,
             scale: Array(repeating: 1, count: outputs), shift: Array(repeating: 0, count: outputs))
-        // Engine layout: [C][windows·T]; im2col over all columns in two blocks to cross a window boundary.
         let columns = windows * time
-        var im2col = [Float](repeating: .nan, count: kernel * channels * columns)
         var y = [Float](repeating: 0, count: outputs * columns)
-        let split = 31
-        for (first, count) in [(0, split), (split, columns - split)] {
-            var block = [Float](repeating: .nan, count: kernel * channels * count)
-            Layers.im2col(
-                into: &block, from: x, channels: channels, rowStride: columns, time: time, spanLeft: padLeft,
-                taps: Array(0..<kernel), firstColumn: first, blockColumns: count)
-            for r in 0..<(kernel * channels) {
-                for j in 0..<count { im2col[r * columns + first + j] = block[r * count + j] }
+        for window in 0..<windows {
+            for start in stride(from: 0, to: time, by: block) {
+                let count = min(block, time - start)
+                let width = count + kernel - 1
+                var shifted = [Float](repeating: .nan, count: copies * channels * width)
+                x.withUnsafeBufferPointer { source in
+                    Layers.shiftedCopies(
+                        into: &shifted, width: width, from: source.baseAddress! + window * time, channels: channels,
+                        rowStride: columns, time: time, start: start, copies: copies, spanLeft: padLeft)
+                }
+                for first in stride(from: 0, to: kernel, by: copies) {
+                    let taps = min(copies, kernel - first)
+                    // The piece's weights: [outputs][taps · channels], tap-major like the engine's blocks.
+                    var piece: [Float] = []
+                    for o in 0..<outputs {
+                        let from = (o * kernel + first) * channels
+                        piece += folded.weights[from..<(from + taps * channels)]
+                    }
+                    shifted.withUnsafeBufferPointer { rows in
+                        y.withUnsafeMutableBufferPointer { out in
+                            BLAS.multiply(
+                                m: outputs, n: count, k: taps * channels, piece, lda: taps * channels,
+                                rows.baseAddress! + first, ldb: width, into: out.baseAddress! + window * time + start,
+                                ldc: columns, accumulate: true)
+                        }
+                    }
+                }
             }
-        }
-        y.withUnsafeMutableBufferPointer { out in
-            BLAS.multiply(
-                m: outputs, n: columns, k: kernel * channels, folded.weights, lda: kernel * channels, im2col,
-                ldb: columns, into: out.baseAddress!, ldc: columns)
         }
         for window in 0..<windows {
             let xw = Self.window(x, rows: channels, columns: columns, start: window * time, time: time)
@@ -73,6 +88,16 @@ import Testing
             let actual = Self.window(y, rows: outputs, columns: columns, start: window * time, time: time)
             #expect(Self.maxDifference(expected, actual) < 1e-5)
         }
+    }
+
+    @Test func shiftedCopiesZeroEverySampleOutsideTheWindow() {
+        // One channel, time 4 = [1, 2, 3, 4]; a block of 2 samples from t = 1, two copies, 2 samples of left span.
+        let x: [Float] = [1, 2, 3, 4]
+        var rows = [Float](repeating: .nan, count: 2 * 5)
+        Layers.shiftedCopies(
+            into: &rows, width: 5, from: x, channels: 1, rowStride: 4, time: 4, start: 1, copies: 2, spanLeft: 2)
+        // Copy p, column u: x[1 + u + p - 2].
+        #expect(rows == [0, 1, 2, 3, 4, 1, 2, 3, 4, 0])
     }
 
     /// One window `[rows][time]` cut out of an engine buffer `[rows][columns]`.

@@ -14,12 +14,12 @@ import Testing
         for group in wideGroups {
             #expect(group.spanTaps == 39 && group.spanLeft == 19)
             #expect(group.convolutions.map(\.kernel) == [39, 19, 9])
-            // Centre (all three kernels), the taps of k39 and k19 only, the taps of k39 only: one product each.
-            #expect(group.blocks.map(\.taps) == [9, 10, 20])
-            #expect(group.blocks.map(\.output.channels) == [96, 64, 32])
-            #expect(group.tapOrder.prefix(9) == [15, 16, 17, 18, 19, 20, 21, 22, 23])
-            #expect(Set(group.tapOrder) == Set(0..<39))
-            #expect(group.blocks.first?.output.channels == 96)
+            // Centre (all three kernels), the two runs of k39 and k19 only, the two runs of k39 only, each cut
+            // into pieces of at most 5 taps: one product per piece, every tap in exactly one.
+            #expect(group.blocks.map(\.firstTap) == [15, 20, 10, 24, 0, 5, 29, 34])
+            #expect(group.blocks.map(\.taps) == [5, 4, 5, 5, 5, 5, 5, 5])
+            #expect(group.blocks.map(\.output.channels) == [96, 96, 64, 64, 32, 32, 32, 32])
+            #expect(group.shiftCopies == 5)
             // BN + ReLU after the concatenation: BN folded into every branch, the ReLU deferred into the SE block.
             #expect(group.convolutions.allSatisfy { !$0.relu })
         }
