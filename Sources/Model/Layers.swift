@@ -100,18 +100,31 @@ enum Layers {
     }
 
     /// `y = a + b` elementwise over `rows` channel rows, then ReLU if asked; `y` may alias `a` or `b`.
+    ///
+    /// Written with explicit vectors: the compiler keeps the loop scalar because `y` may alias the operands, which
+    /// is safe here since each vector is loaded before it is stored.
     static func add(
         into y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         rows: Int, columns: Int, yStride: Int, aStride: Int, bStride: Int, relu: Bool
     ) {
+        let lanes = columns / 8 * 8
         for r in 0..<rows {
             let out = y + r * yStride
             let lhs = a + r * aStride
             let rhs = b + r * bStride
-            if relu {
-                for j in 0..<columns { out[j] = max(lhs[j] + rhs[j], 0) }
-            } else {
-                for j in 0..<columns { out[j] = lhs[j] + rhs[j] }
+            var j = 0
+            while j < lanes {
+                var sum =
+                    UnsafeRawPointer(lhs + j).loadUnaligned(as: SIMD8<Float>.self)
+                    + UnsafeRawPointer(rhs + j).loadUnaligned(as: SIMD8<Float>.self)
+                // Not `pointwiseMax`: the compiler calls it out of line for every vector.
+                if relu { sum.replace(with: 0, where: sum .< 0) }
+                UnsafeMutableRawPointer(out + j).storeBytes(of: sum, as: SIMD8<Float>.self)
+                j += 8
+            }
+            while j < columns {
+                out[j] = relu ? max(lhs[j] + rhs[j], 0) : lhs[j] + rhs[j]
+                j += 1
             }
         }
     }
@@ -148,14 +161,16 @@ enum Layers {
         let scale = 1 / Float(time)
         let lanes = time / 8 * 8
         let floor: Float = rectified ? 0 : -.infinity
-        let floors = SIMD8<Float>(repeating: floor)
         for c in 0..<channels {
             for w in 0..<windows {
                 let source = x + c * xStride + w * time
                 var partial = SIMD8<Float>()
                 var t = 0
                 while t < lanes {
-                    partial += pointwiseMax(UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self), floors)
+                    var lane = UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self)
+                    // Not `pointwiseMax`: the compiler calls it out of line for every vector.
+                    if rectified { lane.replace(with: 0, where: lane .< 0) }
+                    partial += lane
                     t += 8
                 }
                 var sum = partial.sum()

@@ -189,6 +189,20 @@ import Testing
         }
     }
 
+    /// Rows of 19: two whole vectors of 8 and a scalar tail; in place as the engine runs it.
+    @Test(arguments: [false, true])
+    func addMatchesDirectLoopInPlace(relu: Bool) {
+        let a = Self.values(3 * 19, seed: 10)
+        let b = Self.values(3 * 19, seed: 11)
+        var y = a
+        y.withUnsafeMutableBufferPointer { inPlace in
+            guard let pointer = inPlace.baseAddress else { return }
+            Layers.add(
+                into: pointer, pointer, b, rows: 3, columns: 19, yStride: 19, aStride: 19, bStride: 19, relu: relu)
+        }
+        #expect(y == zip(a, b).map { relu ? max($0 + $1, 0) : $0 + $1 })
+    }
+
     @Test func addWithReluAndBiasFillMatchDirectLoops() {
         let a = Self.values(12, seed: 10)
         let b = Self.values(12, seed: 11)
