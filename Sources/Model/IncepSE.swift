@@ -200,10 +200,15 @@ public final class IncepSE {
                         with: conv.hasBias ? ws.convolutionBias[conv.weights] : nil)
                 }
                 for product in group.blocks {
+                    let samples = product.samples(reachingTheWindowAmong: start..<(start + block), time: time)
+                    guard !samples.isEmpty else { continue }
+                    let skipped = samples.lowerBound - start
                     BLAS.multiply(
-                        m: product.output.channels, n: block, k: product.taps * cin, ws.blockWeights[product.weights],
-                        lda: product.taps * cin, ws.shifted + product.firstTap, ldb: width,
-                        into: ws.sequence(product.output, columns: columns) + first, ldc: columns, accumulate: true)
+                        m: product.output.channels, n: samples.count, k: product.taps * cin,
+                        ws.blockWeights[product.weights], lda: product.taps * cin,
+                        ws.shifted + product.firstTap + skipped, ldb: width,
+                        into: ws.sequence(product.output, columns: columns) + first + skipped, ldc: columns,
+                        accumulate: true)
                 }
                 for conv in group.convolutions where conv.kernel > 1 && conv.relu {
                     let y = ws.sequence(conv.output, columns: columns) + first

@@ -57,6 +57,17 @@ struct ConvolutionBlock: Sendable, Equatable {
     var output: SequenceRef
     /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`, tap-major.
     var weights: Int
+    /// `spanLeft` of the group: tap `firstTap + p` of output sample `t` reads input sample
+    /// `t + firstTap + p − spanLeft`.
+    var spanLeft: Int
+
+    /// The output samples among `samples` for which some tap of this product reads a sample of the window
+    /// (`0 ..< time`); the others read only zero padding and get nothing from the product, so it skips them.
+    func samples(reachingTheWindowAmong samples: Range<Int>, time: Int) -> Range<Int> {
+        let lowest = max(samples.lowerBound, spanLeft - firstTap - taps + 1)
+        let highest = min(samples.upperBound, time + spanLeft - firstTap)
+        return lowest < highest ? lowest..<highest : samples.lowerBound..<samples.lowerBound
+    }
 }
 
 /// Convolutions reading the same input: kernels longer than 1 share one buffer of shifted input copies.

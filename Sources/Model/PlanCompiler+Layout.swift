@@ -147,7 +147,7 @@ extension PlanCompiler {
                     blocks.append(
                         ConvolutionBlock(
                             firstTap: piece.lowerBound, taps: piece.count, output: output,
-                            weights: blockWeights.count))
+                            weights: blockWeights.count, spanLeft: spanLeft))
                     blockWeights.append(matrix)
                 }
             }

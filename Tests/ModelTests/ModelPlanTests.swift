@@ -34,6 +34,22 @@ import Testing
         #expect(plan.fixedTime == nil && plan.fixedBatch == nil)
     }
 
+    /// Against every (sample, tap) pair: the product keeps exactly the samples with a tap inside the window.
+    @Test(arguments: [0, 3, 9, 15, 20], [1, 4, 5])
+    func productsSkipOnlySamplesThatReadNothingButPadding(firstTap: Int, taps: Int) {
+        let output = SequenceRef(slot: 0, channelOffset: 0, channels: 1)
+        let product = ConvolutionBlock(firstTap: firstTap, taps: taps, output: output, weights: 0, spanLeft: 9)
+        for time in [1, 7, 30] {
+            for block in [0..<time, 0..<min(4, time), (time / 2)..<time] {
+                let reaching = block.filter { t in
+                    (firstTap..<(firstTap + taps)).contains { tap in (0..<time).contains(t + tap - 9) }
+                }
+                let kept = product.samples(reachingTheWindowAmong: block, time: time)
+                #expect(Array(kept) == reaching, "time \(time), block \(block)")
+            }
+        }
+    }
+
     @Test func countsThePapersFlopsPerWindow() throws {
         let plan = try Model(contentsOf: Fixtures.path("paper.onnx")).plan
         let mflop = Double(plan.flopsPerWindow(timeSamples: 250)) / 1e6
