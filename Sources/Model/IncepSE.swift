@@ -172,7 +172,8 @@ public final class IncepSE {
                     with: ws.convolutionBias[conv.weights])
             }
             BLAS.multiply(
-                m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights], lda: cin,
+                m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights],
+                lda: conv.output.channels, transposingA: true,
                 x, ldb: columns, into: y, ldc: columns, accumulate: conv.hasBias)
             if conv.relu {
                 Layers.activation(
@@ -205,7 +206,7 @@ public final class IncepSE {
                     let skipped = samples.lowerBound - start
                     BLAS.multiply(
                         m: product.output.channels, n: samples.count, k: product.taps * cin,
-                        ws.blockWeights[product.weights], lda: product.taps * cin,
+                        ws.blockWeights[product.weights], lda: product.output.channels, transposingA: true,
                         ws.shifted + product.firstTap + skipped, ldb: width,
                         into: ws.sequence(product.output, columns: columns) + first + skipped, ldc: columns,
                         accumulate: true)

@@ -148,7 +148,7 @@ extension PlanCompiler {
                         ConvolutionBlock(
                             firstTap: piece.lowerBound, taps: piece.count, output: output,
                             weights: blockWeights.count, spanLeft: spanLeft))
-                    blockWeights.append(matrix)
+                    blockWeights.append(ModelWeights.transposed(matrix, rows: output.channels))
                 }
             }
         }

@@ -21,8 +21,9 @@ final class Workspace {
     let shifted: UnsafeMutablePointer<Float>
     /// The most output samples of one window a block of shifted copies serves.
     let blockColumns: Int
-    /// Packed weights: 1×1 convolution weights, every bias, dense weights, and the stacked weights of the
-    /// convolution blocks (longer kernels are only computed from those).
+    /// Packed weights: 1×1 convolution weights (transposed, `[inputs][outputs]`, like the blocks' weights: see
+    /// ``ModelWeights/blocks``), every bias, dense weights, and the stacked weights of the convolution blocks
+    /// (longer kernels are only computed from those).
     private let arena: UnsafeMutablePointer<Float>
     private let arenaCount: Int
     let convolutionWeights: [UnsafePointer<Float>]
@@ -82,7 +83,9 @@ final class Workspace {
             cursor += values.count
             return UnsafePointer(start)
         }
-        convolutionWeights = weights.convolutions.map { pack($0.kernel == 1 ? $0.weights : []) }
+        convolutionWeights = weights.convolutions.map {
+            pack($0.kernel == 1 ? ModelWeights.transposed($0.weights, rows: $0.outputs) : [])
+        }
         convolutionBias = weights.convolutions.map { pack($0.bias) }
         denseWeights = weights.dense.map { pack($0.weights) }
         denseBias = weights.dense.map { pack($0.bias) }

@@ -217,6 +217,21 @@ import Testing
         #expect(z.allSatisfy { $0 == 0 })
     }
 
+    /// Weights stored `[k][m]`, as the engine keeps them, against the direct sum.
+    @Test func multiplyWithTransposedWeightsMatchesDirectProduct() {
+        let (m, n, k) = (5, 7, 3)
+        let a = Self.values(k * m, seed: 12)
+        let b = Self.values(k * n, seed: 13)
+        var c = [Float](repeating: 1, count: m * n)
+        BLAS.multiply(m: m, n: n, k: k, a, lda: m, transposingA: true, b, ldb: n, into: &c, ldc: n, accumulate: true)
+        for i in 0..<m {
+            for j in 0..<n {
+                let expected = 1 + (0..<k).reduce(Float(0)) { $0 + a[$1 * m + i] * b[$1 * n + j] }
+                #expect(abs(c[i * n + j] - expected) < 1e-5)
+            }
+        }
+    }
+
     @Test func sigmoidStaysFiniteAtTheExtremes() {
         #expect(Layers.sigmoid(-1000) == 0)
         #expect(Layers.sigmoid(1000) == 1)

@@ -77,6 +77,11 @@ import Testing
         #expect(folded.bias == [0.5])
     }
 
+    @Test func transposesWeightMatrices() {
+        // [2][3] = 1 2 3 / 4 5 6 → [3][2] = 1 4 / 2 5 / 3 6.
+        #expect(ModelWeights.transposed([1, 2, 3, 4, 5, 6], rows: 2) == [1, 4, 2, 5, 3, 6])
+    }
+
     @Test func reordersWeightsTapMajor() {
         // ONNX [out=1][in=2][k=3] = in0: 1 2 3, in1: 4 5 6 → [out][tap][in] = 1 4 2 5 3 6.
         let w = ModelWeights.Convolution(
