@@ -145,11 +145,16 @@ public final class IncepSE {
                 Layers.activation(
                     into: ws.vector(output), from: ws.vector(input), rows: windows, columns: input.channels,
                     yStride: input.channels, xStride: input.channels, function)
-            case .scaleChannels(let input, let gates, let output, let rectified):
-                Layers.scaleChannels(
-                    into: ws.sequence(output, columns: columns), from: ws.sequence(input, columns: columns),
-                    gates: ws.vector(gates), channels: input.channels, yStride: columns, xStride: columns,
-                    windows: windows, time: time, rectified: rectified)
+            case .gate(let gate):
+                var residual: UnsafeMutablePointer<Float>?
+                if let sum = gate.residual { residual = ws.sequence(sum, columns: columns) }
+                var pooled: UnsafeMutablePointer<Float>?
+                if let pool = gate.pool { pooled = ws.sequence(pool.output, columns: columns) }
+                Layers.gate(
+                    into: ws.sequence(gate.output, columns: columns), from: ws.sequence(gate.input, columns: columns),
+                    gates: ws.vector(gate.gates), residual: residual, pooled: pooled, channels: gate.input.channels,
+                    rowStride: columns, windows: windows, time: time, rectified: gate.rectified, relu: gate.relu,
+                    poolKernel: gate.pool?.kernel ?? 1, poolPadLeft: gate.pool?.padLeft ?? 0)
             }
         }
         logits.update(from: ws.vector(plan.output), count: windows * plan.outputCount)

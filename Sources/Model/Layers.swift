@@ -47,42 +47,49 @@ enum Layers {
     }
 
     /// Stride-1 max pooling over time that keeps the length; padded positions never win.
-    ///
-    /// Written as `kernel` passes of elementwise maxima over shifted rows, which vectorise; only the few edge
-    /// samples whose window reaches into the padding take the scalar path.
     static func maxPool1d(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, yStride: Int,
         xStride: Int, windows: Int, time: Int, kernel: Int, padLeft: Int
     ) {
+        for c in 0..<channels {
+            for w in 0..<windows {
+                maxPoolRow(
+                    into: y + c * yStride + w * time, from: x + c * xStride + w * time, time: time, kernel: kernel,
+                    padLeft: padLeft)
+            }
+        }
+    }
+
+    /// ``maxPool1d(into:from:channels:yStride:xStride:windows:time:kernel:padLeft:)`` of one channel of one window.
+    ///
+    /// Written as `kernel` passes of elementwise maxima over shifted rows, which vectorise; only the few edge
+    /// samples whose window reaches into the padding take the scalar path.
+    static func maxPoolRow(
+        into out: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, time: Int, kernel: Int, padLeft: Int
+    ) {
         let padRight = kernel - 1 - padLeft
         let interiorStart = min(padLeft, time)
         let interiorEnd = max(interiorStart, time - padRight)
-        for c in 0..<channels {
-            for w in 0..<windows {
-                let source = x + c * xStride + w * time
-                let out = y + c * yStride + w * time
-                if interiorEnd > interiorStart {
-                    let count = interiorEnd - interiorStart
-                    let first = source + interiorStart - padLeft
-                    let target = out + interiorStart
-                    if kernel == 3 {
-                        // The inception modules' pool: one pass instead of three.
-                        for t in 0..<count { target[t] = max(max(first[t], first[t + 1]), first[t + 2]) }
-                    } else {
-                        target.update(from: first, count: count)
-                        for s in 1..<max(kernel, 1) {
-                            let shifted = first + s
-                            for t in 0..<count { target[t] = max(target[t], shifted[t]) }
-                        }
-                    }
-                }
-                for t in 0..<interiorStart {
-                    out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
-                }
-                for t in interiorEnd..<time {
-                    out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
+        if interiorEnd > interiorStart {
+            let count = interiorEnd - interiorStart
+            let first = source + interiorStart - padLeft
+            let target = out + interiorStart
+            if kernel == 3 {
+                // The inception modules' pool: one pass instead of three.
+                for t in 0..<count { target[t] = max(max(first[t], first[t + 1]), first[t + 2]) }
+            } else {
+                target.update(from: first, count: count)
+                for s in 1..<max(kernel, 1) {
+                    let shifted = first + s
+                    for t in 0..<count { target[t] = max(target[t], shifted[t]) }
                 }
             }
+        }
+        for t in 0..<interiorStart {
+            out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
+        }
+        for t in interiorEnd..<time {
+            out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
         }
     }
 
@@ -183,20 +190,49 @@ enum Layers {
         }
     }
 
-    /// `y[c][w · time + t] = x[c][w · time + t] · gates[w][c]`, of `max(x, 0)` when `rectified`; `y` may alias `x`.
-    static func scaleChannels(
+    /// Squeeze-and-excitation gating with what follows it, one channel of one window at a time:
+    /// `y[c][w · time + t] = x[c][w · time + t] · gates[w][c]` (of `max(x, 0)` when `rectified`), plus `residual`
+    /// if given, then ReLU if `relu`; then, if `pooled` is given, the max pooling of the row just written, while it
+    /// is in cache.
+    ///
+    /// Sequences have row stride `rowStride`; gates are `[windows][channels]`. `y` may alias `x` or `residual`
+    /// (explicit vectors, each loaded before it is stored: the compiler keeps aliased loops scalar); `pooled` must
+    /// not alias any of them. Lane masks rather than `pointwiseMax`, which the compiler calls out of line.
+    static func gate(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, gates: UnsafePointer<Float>,
-        channels: Int, yStride: Int, xStride: Int, windows: Int, time: Int, rectified: Bool
+        residual: UnsafePointer<Float>?, pooled: UnsafeMutablePointer<Float>?, channels: Int, rowStride: Int,
+        windows: Int, time: Int, rectified: Bool, relu: Bool, poolKernel: Int, poolPadLeft: Int
     ) {
+        let lanes = time / 8 * 8
+        let inputFloor = SIMD8<Float>(repeating: rectified ? 0 : -.infinity)
+        let outputFloor = SIMD8<Float>(repeating: relu ? 0 : -.infinity)
         for c in 0..<channels {
             for w in 0..<windows {
+                let offset = c * rowStride + w * time
                 let g = gates[w * channels + c]
-                let source = x + c * xStride + w * time
-                let out = y + c * yStride + w * time
-                if rectified {
-                    for t in 0..<time { out[t] = max(source[t], 0) * g }
-                } else {
-                    for t in 0..<time { out[t] = source[t] * g }
+                let scale = SIMD8<Float>(repeating: g)
+                let source = x + offset
+                let out = y + offset
+                var t = 0
+                while t < lanes {
+                    var v = UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self)
+                    v.replace(with: 0, where: v .< inputFloor)
+                    v *= scale
+                    if let residual {
+                        v += UnsafeRawPointer(residual + offset + t).loadUnaligned(as: SIMD8<Float>.self)
+                    }
+                    v.replace(with: 0, where: v .< outputFloor)
+                    UnsafeMutableRawPointer(out + t).storeBytes(of: v, as: SIMD8<Float>.self)
+                    t += 8
+                }
+                while t < time {
+                    var v = (rectified ? max(source[t], 0) : source[t]) * g
+                    if let residual { v += residual[offset + t] }
+                    out[t] = relu ? max(v, 0) : v
+                    t += 1
+                }
+                if let pooled {
+                    maxPoolRow(into: pooled + offset, from: out, time: time, kernel: poolKernel, padLeft: poolPadLeft)
                 }
             }
         }

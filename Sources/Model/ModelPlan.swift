@@ -108,9 +108,30 @@ enum FusedLayer: Sendable, Equatable {
     case dense(input: VectorRef, output: VectorRef, weights: Int, Activation)
     /// An elementwise function on a vector.
     case vectorActivation(input: VectorRef, output: VectorRef, Activation)
-    /// `output[c][t] = input[c][t] · gates[c]` per window (squeeze-and-excitation); `rectified`: of
-    /// `max(input, 0)` (a deferred ReLU).
-    case scaleChannels(input: SequenceRef, gates: VectorRef, output: SequenceRef, rectified: Bool)
+    /// Squeeze-and-excitation gating, with the residual sum and max pooling that follow it fused in.
+    case gate(ChannelGate)
+}
+
+/// `output[c][t] = input[c][t] · gates[c]` per window (squeeze-and-excitation), then optionally a residual sum, a
+/// ReLU, and the max pooling of the result, all in one pass over the rows while they are in cache.
+struct ChannelGate: Sendable, Equatable {
+    /// A max pooling of the output (the next module's pool branch), written alongside it.
+    struct Pool: Sendable, Equatable {
+        var output: SequenceRef
+        var kernel: Int
+        var padLeft: Int
+    }
+
+    var input: SequenceRef
+    var gates: VectorRef
+    var output: SequenceRef
+    /// Gates `max(input, 0)` (a deferred ReLU).
+    var rectified: Bool
+    /// Added to the gated values (a residual connection).
+    var residual: SequenceRef?
+    /// Whether a ReLU follows the gating (and the residual sum).
+    var relu: Bool
+    var pool: Pool?
 }
 
 /// The network as a fixed list of fused layers with every buffer placed, compiled once from an ONNX graph.
@@ -176,8 +197,10 @@ public struct ModelPlan: Sendable {
                 return "mean over time \(input.channels)ch\(rectified ? " of relu" : "")"
             case .dense(let input, let output, _, let f): return "dense \(input.channels) → \(output.channels) \(f)"
             case .vectorActivation(let input, _, let f): return "\(f) \(input.channels)"
-            case .scaleChannels(let input, _, _, let rectified):
-                return "scale channels \(input.channels)ch\(rectified ? " of relu" : "")"
+            case .gate(let gate):
+                return "scale channels \(gate.input.channels)ch\(gate.rectified ? " of relu" : "")"
+                    + (gate.residual == nil ? "" : " + residual") + (gate.relu ? " + relu" : "")
+                    + (gate.pool.map { " + maxpool k\($0.kernel)" } ?? "")
             }
         }
     }

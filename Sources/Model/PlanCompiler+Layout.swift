@@ -10,6 +10,7 @@ extension PlanCompiler {
         let (output, outputCount) = try resolveOutput()
         try checkDeclaredShapes()
         deferSqueezeExciteReLUs()
+        fuseIntoGates()
         let steps = groupedSteps()
         let slots = assignSequenceSlots(steps)
         var vectorSlot: [Int: Int] = [:]
@@ -68,9 +69,15 @@ extension PlanCompiler {
                 layers.append(.dense(input: vec(input), output: vec(output), weights: index, denses[index].activation))
             case .proto(.vectorActivation(let input, let output, let function)):
                 layers.append(.vectorActivation(input: vec(input), output: vec(output), function))
-            case .proto(.scaleChannels(let input, let gates, let output, let rectified)):
+            case .proto(.scaleChannels(let gate)):
                 layers.append(
-                    .scaleChannels(input: seq(input), gates: vec(gates), output: seq(output), rectified: rectified))
+                    .gate(
+                        ChannelGate(
+                            input: seq(gate.input), gates: vec(gate.gates), output: seq(gate.output),
+                            rectified: gate.rectified, residual: gate.residual.map(seq), relu: gate.relu,
+                            pool: gate.pool.map {
+                                ChannelGate.Pool(output: seq($0.output), kernel: $0.kernel, padLeft: $0.padLeft)
+                            })))
             }
         }
         let plan = ModelPlan(
@@ -180,37 +187,6 @@ extension PlanCompiler {
         return pieces
     }
 
-    /// Moves a ReLU that convolutions apply to a tensor read only by a squeeze-and-excitation block (its mean and
-    /// its gating) into those two readers, which then rectify as they read: the same values without a pass of
-    /// their own over the tensor.
-    private mutating func deferSqueezeExciteReLUs() {
-        func rectifiedConvolutions(_ tensor: Int) -> [Int]? {
-            switch tensors[tensor].producer {
-            case .convolution(let index): return convolutions[index].relu ? [index] : nil
-            case .concat(let parts):
-                var all: [Int] = []
-                for part in parts {
-                    guard let found = rectifiedConvolutions(part) else { return nil }
-                    all += found
-                }
-                return all
-            default: return nil
-            }
-        }
-        for (meanIndex, proto) in protos.enumerated() {
-            guard case .timeMean(let input, let output, false) = proto, realUses(input) == 2,
-                let scaleIndex = protos.firstIndex(where: {
-                    if case .scaleChannels(input, _, _, false) = $0 { true } else { false }
-                }),
-                case .scaleChannels(_, let gates, let gated, _) = protos[scaleIndex],
-                let producers = rectifiedConvolutions(input)
-            else { continue }
-            for index in producers { convolutions[index].relu = false }
-            protos[meanIndex] = .timeMean(input: input, output: output, rectified: true)
-            protos[scaleIndex] = .scaleChannels(input: input, gates: gates, output: gated, rectified: true)
-        }
-    }
-
     private func resolveOutput() throws(ModelError) -> (tensor: Int, count: Int) {
         guard graph.outputs.count == 1, let name = graph.outputs.first?.name else {
             throw .badSignature(reason: "expected one output [batch, classes], found \(graph.outputs.count)")
@@ -284,7 +260,8 @@ extension PlanCompiler {
         case .proto(.copy(let input, let output)): [input, output]
         case .proto(.timeMean(let input, _, _)): [input]
         case .proto(.dense), .proto(.vectorActivation): []
-        case .proto(.scaleChannels(let input, _, let output, _)): [input, output]
+        case .proto(.scaleChannels(let gate)):
+            [gate.input, gate.output] + (gate.residual.map { [$0] } ?? []) + (gate.pool.map { [$0.output] } ?? [])
         }
     }
 

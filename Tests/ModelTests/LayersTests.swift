@@ -146,20 +146,47 @@ import Testing
         }
     }
 
-    @Test(arguments: [false, true])
-    func scaleChannelsMultipliesEachWindowByItsGate(rectified: Bool) {
-        let (channels, windows, time) = (3, 2, 5)
-        let x = Self.values(channels * windows * time, seed: 5)
-        let gates = Self.values(windows * channels, seed: 6)
-        var y = [Float](repeating: 0, count: x.count)
-        Layers.scaleChannels(
-            into: &y, from: x, gates: gates, channels: channels, yStride: windows * time, xStride: windows * time,
-            windows: windows, time: time, rectified: rectified)
+    /// Every combination of the gate's fused steps against direct loops, with rows of 19 (two vectors and a
+    /// scalar tail), the output written over the input as the engine may.
+    @Test(arguments: [false, true], [(false, false), (false, true), (true, false), (true, true)])
+    func gateMatchesScaleResidualReluAndPoolingAsDirectLoops(rectified: Bool, fused: (residual: Bool, pool: Bool)) {
+        let (withResidual, pooling) = fused
+        let (channels, windows, time) = (3, 2, 19)
+        let count = channels * windows * time
+        let x = Self.values(count, seed: 5)
+        let gates = Self.values(windows * channels, seed: 6).map { abs($0) }
+        let residual = Self.values(count, seed: 7)
+        var y = x
+        var pooled = [Float](repeating: .nan, count: count)
+        y.withUnsafeMutableBufferPointer { inPlace in
+            pooled.withUnsafeMutableBufferPointer { pool in
+                guard let out = inPlace.baseAddress else { return }
+                Layers.gate(
+                    into: out, from: out, gates: gates, residual: withResidual ? residual : nil,
+                    pooled: pooling ? pool.baseAddress : nil, channels: channels, rowStride: windows * time,
+                    windows: windows, time: time, rectified: rectified, relu: withResidual, poolKernel: 3,
+                    poolPadLeft: 1)
+            }
+        }
+        var expected = x
         for c in 0..<channels {
             for w in 0..<windows {
                 for t in 0..<time {
                     let i = c * windows * time + w * time + t
-                    #expect(y[i] == (rectified ? max(x[i], 0) : x[i]) * gates[w * channels + c])
+                    var v = (rectified ? max(x[i], 0) : x[i]) * gates[w * channels + c]
+                    if withResidual { v = max(v + residual[i], 0) }
+                    expected[i] = v
+                }
+            }
+        }
+        #expect(y == expected)
+        guard pooling else { return }
+        for c in 0..<channels {
+            for w in 0..<windows {
+                let base = c * windows * time + w * time
+                for t in 0..<time {
+                    let taps = (t - 1...t + 1).filter { $0 >= 0 && $0 < time }
+                    #expect(pooled[base + t] == taps.map { expected[base + $0] }.max())
                 }
             }
         }

@@ -24,11 +24,20 @@ import Testing
             #expect(group.convolutions.allSatisfy { !$0.relu })
         }
         let maxPools = plan.layers.filter { if case .maxPool = $0 { true } else { false } }
-        let gates = plan.layers.filter { if case .scaleChannels(_, _, _, true) = $0 { true } else { false } }
+        let gates = plan.layers.compactMap { layer -> ChannelGate? in
+            if case .gate(let gate) = layer { return gate }
+            return nil
+        }
         let means = plan.layers.filter { if case .timeMean(_, _, true) = $0 { true } else { false } }
         #expect(means.count == 6)
-        let adds = plan.layers.filter { if case .add(_, _, _, true) = $0 { true } else { false } }
-        #expect(maxPools.count == 6 && gates.count == 6 && adds.count == 2)
+        let adds = plan.layers.filter { if case .add = $0 { true } else { false } }
+        // Every SE gate rectifies as it reads; the two residual sums (with their ReLU) are fused into the gates
+        // before them, and the pool branch of modules 2 to 6 pools the previous gate's output as it is written.
+        #expect(gates.count == 6 && gates.allSatisfy(\.rectified))
+        #expect(gates.map { $0.residual != nil } == [false, false, true, false, false, true])
+        #expect(gates.map(\.relu) == [false, false, true, false, false, true])
+        #expect(gates.map { $0.pool?.kernel } == [3, 3, 3, 3, 3, nil])
+        #expect(maxPools.count == 1 && adds.isEmpty)
         #expect(!plan.layers.contains { if case .copy = $0 { true } else { false } })
         #expect(plan.inputChannels == 12 && plan.outputCount == 71)
         #expect(plan.fixedTime == nil && plan.fixedBatch == nil)
