@@ -21,15 +21,17 @@ public final class IncepSE {
             plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples)
     }
 
-    /// An engine with explicit pass and im2col block sizes in samples (`windows · time`), for tests and tuning;
-    /// the other initializer uses sizes measured on the target machines.
+    /// An engine with explicit block sizes, for tests and tuning: `passColumns` samples (`windows · time`) per
+    /// pass, and at most `im2colColumns` output samples of one window per block of shifted input copies (the
+    /// buffer the longer kernels read in place of an im2col buffer); the other initializer uses sizes measured on
+    /// the target machines.
     ///
     /// - Important: all sizes must be at least 1 (a programmer error otherwise).
     public init(model: Model, maxBatch: Int, maxTimeSamples: Int, passColumns: Int, im2colColumns: Int) {
         self.model = model
         self.workspace = Workspace(
             plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples,
-            passColumns: passColumns, im2colColumns: im2colColumns)
+            passColumns: passColumns, blockColumns: im2colColumns)
     }
 
     /// Checks that a batch fits this engine and the model, naming the problem if not.
@@ -143,18 +145,23 @@ public final class IncepSE {
                 Layers.activation(
                     into: ws.vector(output), from: ws.vector(input), rows: windows, columns: input.channels,
                     yStride: input.channels, xStride: input.channels, function)
-            case .scaleChannels(let input, let gates, let output, let rectified):
-                Layers.scaleChannels(
-                    into: ws.sequence(output, columns: columns), from: ws.sequence(input, columns: columns),
-                    gates: ws.vector(gates), channels: input.channels, yStride: columns, xStride: columns,
-                    windows: windows, time: time, rectified: rectified)
+            case .gate(let gate):
+                var residual: UnsafeMutablePointer<Float>?
+                if let sum = gate.residual { residual = ws.sequence(sum, columns: columns) }
+                var pooled: UnsafeMutablePointer<Float>?
+                if let pool = gate.pool { pooled = ws.sequence(pool.output, columns: columns) }
+                Layers.gate(
+                    into: ws.sequence(gate.output, columns: columns), from: ws.sequence(gate.input, columns: columns),
+                    gates: ws.vector(gate.gates), residual: residual, pooled: pooled, channels: gate.input.channels,
+                    rowStride: columns, windows: windows, time: time, rectified: gate.rectified, relu: gate.relu,
+                    poolKernel: gate.pool?.kernel ?? 1, poolPadLeft: gate.pool?.padLeft ?? 0)
             }
         }
         logits.update(from: ws.vector(plan.output), count: windows * plan.outputCount)
     }
 
-    /// One group of convolutions sharing an input: 1×1 kernels multiply the input directly; longer kernels share
-    /// one im2col block, built once per block of columns and read by one product per group of taps.
+    /// One group of convolutions sharing an input: 1×1 kernels multiply the input directly; longer kernels read
+    /// one buffer of shifted input copies, built once per block of a window and read by one product per run of taps.
     ///
     /// Outputs with a bias start as the bias and the products add to them; ReLU follows in a separate pass.
     private func convolutions(_ group: ConvolutionGroup, windows: Int, time: Int) {
@@ -170,7 +177,8 @@ public final class IncepSE {
                     with: ws.convolutionBias[conv.weights])
             }
             BLAS.multiply(
-                m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights], lda: cin,
+                m: conv.output.channels, n: columns, k: cin, ws.convolutionWeights[conv.weights],
+                lda: conv.output.channels, transposingA: true,
                 x, ldb: columns, into: y, ldc: columns, accumulate: conv.hasBias)
             if conv.relu {
                 Layers.activation(
@@ -179,32 +187,43 @@ public final class IncepSE {
             }
         }
         guard group.spanTaps > 0 else { return }
-        // Blocks of whole windows when windows are short, so each im2col row is one copy rather than two pieces.
-        let blockColumns = time < ws.im2colColumns ? ws.im2colColumns / time * time : ws.im2colColumns
-        var first = 0
-        while first < columns {
-            let block = min(blockColumns, columns - first)
-            Layers.im2col(
-                into: ws.im2col, from: x, channels: cin, rowStride: columns, time: time, spanLeft: group.spanLeft,
-                taps: group.tapOrder, firstColumn: first, blockColumns: block)
-            for conv in group.convolutions where conv.kernel > 1 {
-                Layers.fill(
-                    ws.sequence(conv.output, columns: columns) + first, rowStride: columns, rows: conv.output.channels,
-                    columns: block, with: conv.hasBias ? ws.convolutionBias[conv.weights] : nil)
+        // Blocks never cross a window: the copies' zero padding belongs to one window.
+        let blockCount = (time + ws.blockColumns - 1) / ws.blockColumns
+        let blockColumns = (time + blockCount - 1) / blockCount
+        for w in 0..<windows {
+            var start = 0
+            while start < time {
+                let block = min(blockColumns, time - start)
+                let width = block + group.spanTaps - 1
+                let first = w * time + start
+                Layers.shiftedCopies(
+                    into: ws.shifted, width: width, from: x + w * time, channels: cin, rowStride: columns, time: time,
+                    start: start, copies: group.shiftCopies, spanLeft: group.spanLeft)
+                for conv in group.convolutions where conv.kernel > 1 {
+                    Layers.fill(
+                        ws.sequence(conv.output, columns: columns) + first, rowStride: columns,
+                        rows: conv.output.channels, columns: block,
+                        with: conv.hasBias ? ws.convolutionBias[conv.weights] : nil)
+                }
+                for product in group.blocks {
+                    let samples = product.samples(reachingTheWindowAmong: start..<(start + block), time: time)
+                    guard !samples.isEmpty else { continue }
+                    let skipped = samples.lowerBound - start
+                    BLAS.multiply(
+                        m: product.output.channels, n: samples.count, k: product.taps * cin,
+                        ws.blockWeights[product.weights], lda: product.output.channels, transposingA: true,
+                        ws.shifted + product.firstTap + skipped, ldb: width,
+                        into: ws.sequence(product.output, columns: columns) + first + skipped, ldc: columns,
+                        accumulate: true)
+                }
+                for conv in group.convolutions where conv.kernel > 1 && conv.relu {
+                    let y = ws.sequence(conv.output, columns: columns) + first
+                    Layers.activation(
+                        into: y, from: y, rows: conv.output.channels, columns: block, yStride: columns,
+                        xStride: columns, .relu)
+                }
+                start += block
             }
-            for product in group.blocks {
-                BLAS.multiply(
-                    m: product.output.channels, n: block, k: product.taps * cin, ws.blockWeights[product.weights],
-                    lda: product.taps * cin, ws.im2col + product.firstRow * cin * block, ldb: block,
-                    into: ws.sequence(product.output, columns: columns) + first, ldc: columns, accumulate: true)
-            }
-            for conv in group.convolutions where conv.kernel > 1 && conv.relu {
-                let y = ws.sequence(conv.output, columns: columns) + first
-                Layers.activation(
-                    into: y, from: y, rows: conv.output.channels, columns: block, yStride: columns, xStride: columns,
-                    .relu)
-            }
-            first += block
         }
     }
 }

@@ -7,42 +7,34 @@ import Glibc
 /// `[windows][channels]`.
 /// Callers check sizes once; the loops here only `assert`.
 enum Layers {
-    /// Tap-major im2col over a block of columns: row `r · channels + c`, column `j` holds
-    /// `x[c][window(j)][t(j) + taps[r] − spanLeft]`, or 0 where that falls outside the window (zero padding).
+    /// Shifted copies of a block of one window's samples: row `p · channels + c`, column `u` holds
+    /// `x[c][start + u + p − spanLeft]`, or 0 where that falls outside the window (zero padding).
+    ///
+    /// A convolution over taps `[a, a + k)` of the block is then one product reading the first `k · channels`
+    /// rows from column `a` on (see ``ConvolutionGroup``).
     ///
     /// - Parameters:
-    ///   - columns: destination `[taps · channels][blockColumns]`.
-    ///   - x: source `[channels][windows · time]` with row stride `rowStride`.
-    ///   - firstColumn: the first column (`window · time + t`) of the block.
-    static func im2col(
-        into columns: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, rowStride: Int,
-        time: Int, spanLeft: Int, taps: [Int], firstColumn: Int, blockColumns: Int
+    ///   - rows: destination `[copies · channels][width]`.
+    ///   - window: the window's first sample of channel 0; channel `c` starts `c · rowStride` later.
+    ///   - start: the block's first output sample in the window.
+    static func shiftedCopies(
+        into rows: UnsafeMutablePointer<Float>, width: Int, from window: UnsafePointer<Float>, channels: Int,
+        rowStride: Int, time: Int, start: Int, copies: Int, spanLeft: Int
     ) {
-        assert(time > 0 && blockColumns > 0)
-        for (r, tap) in taps.enumerated() {
-            let shift = tap - spanLeft
+        assert(time > 0 && width > 0)
+        for p in 0..<copies {
+            // Column u reads sample u + shift; the samples of the window are those with 0 ≤ u + shift < time.
+            let shift = start + p - spanLeft
+            let validStart = min(max(-shift, 0), width)
+            let validEnd = max(min(time - shift, width), validStart)
             for c in 0..<channels {
-                let source = x + c * rowStride
-                let row = columns + (r * channels + c) * blockColumns
-                var j = firstColumn
-                let end = firstColumn + blockColumns
-                while j < end {
-                    let windowStart = (j / time) * time
-                    let segmentEnd = min(end, windowStart + time)
-                    let t0 = j - windowStart
-                    let t1 = segmentEnd - windowStart
-                    // Output samples whose input sample t + shift lies inside the window.
-                    let validStart = min(max(t0, -shift), t1)
-                    let validEnd = max(min(t1, time - shift), validStart)
-                    let out = row + (j - firstColumn) - t0
-                    let from = source + windowStart + shift
-                    // Plain loops rather than memcpy calls: rows are short (a window), so the call would cost
-                    // as much as the copy.
-                    for t in t0..<validStart { out[t] = 0 }
-                    for t in validStart..<validEnd { out[t] = from[t] }
-                    for t in validEnd..<t1 { out[t] = 0 }
-                    j = segmentEnd
-                }
+                let out = rows + (p * channels + c) * width
+                let from = window + c * rowStride + shift
+                // Plain loops rather than memcpy calls: rows are short (a block), so the call would cost as much
+                // as the copy.
+                for u in 0..<validStart { out[u] = 0 }
+                for u in validStart..<validEnd { out[u] = from[u] }
+                for u in validEnd..<width { out[u] = 0 }
             }
         }
     }
@@ -55,42 +47,49 @@ enum Layers {
     }
 
     /// Stride-1 max pooling over time that keeps the length; padded positions never win.
-    ///
-    /// Written as `kernel` passes of elementwise maxima over shifted rows, which vectorise; only the few edge
-    /// samples whose window reaches into the padding take the scalar path.
     static func maxPool1d(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, channels: Int, yStride: Int,
         xStride: Int, windows: Int, time: Int, kernel: Int, padLeft: Int
     ) {
+        for c in 0..<channels {
+            for w in 0..<windows {
+                maxPoolRow(
+                    into: y + c * yStride + w * time, from: x + c * xStride + w * time, time: time, kernel: kernel,
+                    padLeft: padLeft)
+            }
+        }
+    }
+
+    /// ``maxPool1d(into:from:channels:yStride:xStride:windows:time:kernel:padLeft:)`` of one channel of one window.
+    ///
+    /// Written as `kernel` passes of elementwise maxima over shifted rows, which vectorise; only the few edge
+    /// samples whose window reaches into the padding take the scalar path.
+    static func maxPoolRow(
+        into out: UnsafeMutablePointer<Float>, from source: UnsafePointer<Float>, time: Int, kernel: Int, padLeft: Int
+    ) {
         let padRight = kernel - 1 - padLeft
         let interiorStart = min(padLeft, time)
         let interiorEnd = max(interiorStart, time - padRight)
-        for c in 0..<channels {
-            for w in 0..<windows {
-                let source = x + c * xStride + w * time
-                let out = y + c * yStride + w * time
-                if interiorEnd > interiorStart {
-                    let count = interiorEnd - interiorStart
-                    let first = source + interiorStart - padLeft
-                    let target = out + interiorStart
-                    if kernel == 3 {
-                        // The inception modules' pool: one pass instead of three.
-                        for t in 0..<count { target[t] = max(max(first[t], first[t + 1]), first[t + 2]) }
-                    } else {
-                        target.update(from: first, count: count)
-                        for s in 1..<max(kernel, 1) {
-                            let shifted = first + s
-                            for t in 0..<count { target[t] = max(target[t], shifted[t]) }
-                        }
-                    }
-                }
-                for t in 0..<interiorStart {
-                    out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
-                }
-                for t in interiorEnd..<time {
-                    out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
+        if interiorEnd > interiorStart {
+            let count = interiorEnd - interiorStart
+            let first = source + interiorStart - padLeft
+            let target = out + interiorStart
+            if kernel == 3 {
+                // The inception modules' pool: one pass instead of three.
+                for t in 0..<count { target[t] = max(max(first[t], first[t + 1]), first[t + 2]) }
+            } else {
+                target.update(from: first, count: count)
+                for s in 1..<max(kernel, 1) {
+                    let shifted = first + s
+                    for t in 0..<count { target[t] = max(target[t], shifted[t]) }
                 }
             }
+        }
+        for t in 0..<interiorStart {
+            out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
+        }
+        for t in interiorEnd..<time {
+            out[t] = edgeMaximum(source, t: t, time: time, kernel: kernel, padLeft: padLeft)
         }
     }
 
@@ -108,18 +107,31 @@ enum Layers {
     }
 
     /// `y = a + b` elementwise over `rows` channel rows, then ReLU if asked; `y` may alias `a` or `b`.
+    ///
+    /// Written with explicit vectors: the compiler keeps the loop scalar because `y` may alias the operands, which
+    /// is safe here since each vector is loaded before it is stored.
     static func add(
         into y: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
         rows: Int, columns: Int, yStride: Int, aStride: Int, bStride: Int, relu: Bool
     ) {
+        let lanes = columns / 8 * 8
         for r in 0..<rows {
             let out = y + r * yStride
             let lhs = a + r * aStride
             let rhs = b + r * bStride
-            if relu {
-                for j in 0..<columns { out[j] = max(lhs[j] + rhs[j], 0) }
-            } else {
-                for j in 0..<columns { out[j] = lhs[j] + rhs[j] }
+            var j = 0
+            while j < lanes {
+                var sum =
+                    UnsafeRawPointer(lhs + j).loadUnaligned(as: SIMD8<Float>.self)
+                    + UnsafeRawPointer(rhs + j).loadUnaligned(as: SIMD8<Float>.self)
+                // Not `pointwiseMax`: the compiler calls it out of line for every vector.
+                if relu { sum.replace(with: 0, where: sum .< 0) }
+                UnsafeMutableRawPointer(out + j).storeBytes(of: sum, as: SIMD8<Float>.self)
+                j += 8
+            }
+            while j < columns {
+                out[j] = relu ? max(lhs[j] + rhs[j], 0) : lhs[j] + rhs[j]
+                j += 1
             }
         }
     }
@@ -156,14 +168,16 @@ enum Layers {
         let scale = 1 / Float(time)
         let lanes = time / 8 * 8
         let floor: Float = rectified ? 0 : -.infinity
-        let floors = SIMD8<Float>(repeating: floor)
         for c in 0..<channels {
             for w in 0..<windows {
                 let source = x + c * xStride + w * time
                 var partial = SIMD8<Float>()
                 var t = 0
                 while t < lanes {
-                    partial += pointwiseMax(UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self), floors)
+                    var lane = UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self)
+                    // Not `pointwiseMax`: the compiler calls it out of line for every vector.
+                    if rectified { lane.replace(with: 0, where: lane .< 0) }
+                    partial += lane
                     t += 8
                 }
                 var sum = partial.sum()
@@ -176,20 +190,49 @@ enum Layers {
         }
     }
 
-    /// `y[c][w · time + t] = x[c][w · time + t] · gates[w][c]`, of `max(x, 0)` when `rectified`; `y` may alias `x`.
-    static func scaleChannels(
+    /// Squeeze-and-excitation gating with what follows it, one channel of one window at a time:
+    /// `y[c][w · time + t] = x[c][w · time + t] · gates[w][c]` (of `max(x, 0)` when `rectified`), plus `residual`
+    /// if given, then ReLU if `relu`; then, if `pooled` is given, the max pooling of the row just written, while it
+    /// is in cache.
+    ///
+    /// Sequences have row stride `rowStride`; gates are `[windows][channels]`. `y` may alias `x` or `residual`
+    /// (explicit vectors, each loaded before it is stored: the compiler keeps aliased loops scalar); `pooled` must
+    /// not alias any of them. Lane masks rather than `pointwiseMax`, which the compiler calls out of line.
+    static func gate(
         into y: UnsafeMutablePointer<Float>, from x: UnsafePointer<Float>, gates: UnsafePointer<Float>,
-        channels: Int, yStride: Int, xStride: Int, windows: Int, time: Int, rectified: Bool
+        residual: UnsafePointer<Float>?, pooled: UnsafeMutablePointer<Float>?, channels: Int, rowStride: Int,
+        windows: Int, time: Int, rectified: Bool, relu: Bool, poolKernel: Int, poolPadLeft: Int
     ) {
+        let lanes = time / 8 * 8
+        let inputFloor = SIMD8<Float>(repeating: rectified ? 0 : -.infinity)
+        let outputFloor = SIMD8<Float>(repeating: relu ? 0 : -.infinity)
         for c in 0..<channels {
             for w in 0..<windows {
+                let offset = c * rowStride + w * time
                 let g = gates[w * channels + c]
-                let source = x + c * xStride + w * time
-                let out = y + c * yStride + w * time
-                if rectified {
-                    for t in 0..<time { out[t] = max(source[t], 0) * g }
-                } else {
-                    for t in 0..<time { out[t] = source[t] * g }
+                let scale = SIMD8<Float>(repeating: g)
+                let source = x + offset
+                let out = y + offset
+                var t = 0
+                while t < lanes {
+                    var v = UnsafeRawPointer(source + t).loadUnaligned(as: SIMD8<Float>.self)
+                    v.replace(with: 0, where: v .< inputFloor)
+                    v *= scale
+                    if let residual {
+                        v += UnsafeRawPointer(residual + offset + t).loadUnaligned(as: SIMD8<Float>.self)
+                    }
+                    v.replace(with: 0, where: v .< outputFloor)
+                    UnsafeMutableRawPointer(out + t).storeBytes(of: v, as: SIMD8<Float>.self)
+                    t += 8
+                }
+                while t < time {
+                    var v = (rectified ? max(source[t], 0) : source[t]) * g
+                    if let residual { v += residual[offset + t] }
+                    out[t] = relu ? max(v, 0) : v
+                    t += 1
+                }
+                if let pooled {
+                    maxPoolRow(into: pooled + offset, from: out, time: time, kernel: poolKernel, padLeft: poolPadLeft)
                 }
             }
         }

@@ -40,36 +40,50 @@ struct ConvolutionSpec: Sendable, Equatable {
     var weights: Int
 }
 
-/// One matrix product of a ``ConvolutionGroup``: a range of im2col row groups (taps) times the stacked weights
-/// of every convolution whose window covers exactly those taps.
+/// One matrix product of a ``ConvolutionGroup``: a run of adjacent taps times the stacked weights of every
+/// convolution whose window covers exactly those taps.
 ///
-/// Grouping the union window's taps by which kernels cover them lets each im2col row be read by one product only
-/// (OpenBLAS copies every operand it reads into its packed layout, so overlapping products would pack rows twice)
-/// and stacks the kernels that share taps into one taller product.
+/// The product reads the group's shifted input copies at a column offset of `firstTap` (see
+/// ``ConvolutionGroup``), so no product needs a copy of its own. Grouping the union window's taps by which kernels
+/// cover them stacks the kernels that share taps into one taller product, and lets each tap be multiplied once.
 struct ConvolutionBlock: Sendable, Equatable {
-    /// The first im2col row group (rows start at `firstRow · C`); see ``ConvolutionGroup/tapOrder``.
-    var firstRow: Int
-    /// The number of taps (`K = taps · C`).
+    /// The first tap of the run (0 = `spanLeft` samples before the output sample), which is also the column
+    /// offset at which the product reads the shifted copies.
+    var firstTap: Int
+    /// The number of taps (`K = taps · C`); at most ``ConvolutionGroup/shiftCopies``.
     var taps: Int
     /// Where the stacked outputs go: adjacent channel ranges of the convolutions, in channel order. Products add
     /// to the output, which starts as the bias.
     var output: SequenceRef
-    /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`.
+    /// Index into ``ModelWeights/blocks``: `[output.channels][taps · C]`, tap-major.
     var weights: Int
+    /// `spanLeft` of the group: tap `firstTap + p` of output sample `t` reads input sample
+    /// `t + firstTap + p − spanLeft`.
+    var spanLeft: Int
+
+    /// The output samples among `samples` for which some tap of this product reads a sample of the window
+    /// (`0 ..< time`); the others read only zero padding and get nothing from the product, so it skips them.
+    func samples(reachingTheWindowAmong samples: Range<Int>, time: Int) -> Range<Int> {
+        let lowest = max(samples.lowerBound, spanLeft - firstTap - taps + 1)
+        let highest = min(samples.upperBound, time + spanLeft - firstTap)
+        return lowest < highest ? lowest..<highest : samples.lowerBound..<samples.lowerBound
+    }
 }
 
-/// Convolutions reading the same input: kernels longer than 1 share one im2col buffer.
+/// Convolutions reading the same input: kernels longer than 1 share one buffer of shifted input copies.
 ///
-/// The im2col buffer is tap-major (row `r · C + channel` holds tap `tapOrder[r]`) over the union of the kernels'
-/// windows, `spanLeft` samples before to `spanTaps - spanLeft - 1` after each output sample; taps are ordered so
-/// that the taps each ``ConvolutionBlock`` reads are adjacent rows.
+/// For a block of `n` output samples of one window, row `p · C + channel` of that buffer holds the input channel
+/// shifted by `p` taps, `n + spanTaps - 1` samples long (zero outside the window), for `p < shiftCopies`. A
+/// ``ConvolutionBlock`` over taps `[a, a + k)` is then the product of its weights with the first `k · C` rows read
+/// from column `a` on: a matrix with row stride `n + spanTaps - 1`. The copies hold `shiftCopies` shifts instead
+/// of an im2col buffer's one per tap.
 struct ConvolutionGroup: Sendable, Equatable {
     var input: SequenceRef
     var convolutions: [ConvolutionSpec]
     /// The products computing the convolutions with kernels longer than 1, in order.
     var blocks: [ConvolutionBlock]
-    /// The tap (0 = `spanLeft` samples before the output sample) of each im2col row group.
-    var tapOrder: [Int]
+    /// The shifted copies of the input the products read: the most taps of any block (0 if every kernel is 1).
+    var shiftCopies: Int
     /// Samples before the output sample covered by the widest window (0 if every kernel is 1).
     var spanLeft: Int
     /// Total taps of the shared window (0 if every kernel is 1).
@@ -94,9 +108,30 @@ enum FusedLayer: Sendable, Equatable {
     case dense(input: VectorRef, output: VectorRef, weights: Int, Activation)
     /// An elementwise function on a vector.
     case vectorActivation(input: VectorRef, output: VectorRef, Activation)
-    /// `output[c][t] = input[c][t] · gates[c]` per window (squeeze-and-excitation); `rectified`: of
-    /// `max(input, 0)` (a deferred ReLU).
-    case scaleChannels(input: SequenceRef, gates: VectorRef, output: SequenceRef, rectified: Bool)
+    /// Squeeze-and-excitation gating, with the residual sum and max pooling that follow it fused in.
+    case gate(ChannelGate)
+}
+
+/// `output[c][t] = input[c][t] · gates[c]` per window (squeeze-and-excitation), then optionally a residual sum, a
+/// ReLU, and the max pooling of the result, all in one pass over the rows while they are in cache.
+struct ChannelGate: Sendable, Equatable {
+    /// A max pooling of the output (the next module's pool branch), written alongside it.
+    struct Pool: Sendable, Equatable {
+        var output: SequenceRef
+        var kernel: Int
+        var padLeft: Int
+    }
+
+    var input: SequenceRef
+    var gates: VectorRef
+    var output: SequenceRef
+    /// Gates `max(input, 0)` (a deferred ReLU).
+    var rectified: Bool
+    /// Added to the gated values (a residual connection).
+    var residual: SequenceRef?
+    /// Whether a ReLU follows the gating (and the residual sum).
+    var relu: Bool
+    var pool: Pool?
 }
 
 /// The network as a fixed list of fused layers with every buffer placed, compiled once from an ONNX graph.
@@ -123,8 +158,10 @@ public struct ModelPlan: Sendable {
     /// Vector slots the workspace must hold, each `vectorSlotChannels` wide.
     let vectorSlotCount: Int
     let vectorSlotChannels: Int
-    /// The most im2col rows (taps × input channels) any convolution group needs.
-    let maxIm2colRows: Int
+    /// The most rows of shifted input copies (copies × input channels) any convolution group needs.
+    let maxShiftRows: Int
+    /// The widest union window of any convolution group, in taps.
+    let maxSpanTaps: Int
 
     /// Floating-point operations (multiply and add counted separately) per window of `timeSamples` samples,
     /// counting convolutions and dense layers, the work that dominates; elementwise layers are left out.
@@ -160,8 +197,10 @@ public struct ModelPlan: Sendable {
                 return "mean over time \(input.channels)ch\(rectified ? " of relu" : "")"
             case .dense(let input, let output, _, let f): return "dense \(input.channels) → \(output.channels) \(f)"
             case .vectorActivation(let input, _, let f): return "\(f) \(input.channels)"
-            case .scaleChannels(let input, _, _, let rectified):
-                return "scale channels \(input.channels)ch\(rectified ? " of relu" : "")"
+            case .gate(let gate):
+                return "scale channels \(gate.input.channels)ch\(gate.rectified ? " of relu" : "")"
+                    + (gate.residual == nil ? "" : " + residual") + (gate.relu ? " + relu" : "")
+                    + (gate.pool.map { " + maxpool k\($0.kernel)" } ?? "")
             }
         }
     }
@@ -183,7 +222,12 @@ public struct ModelPlan: Sendable {
         self.vectorSlotCount = vectorSlots.count
         self.vectorSlotChannels = vectorSlots.channels
         var rows = 0
-        for case .convolutions(let group) in layers { rows = max(rows, group.spanTaps * group.input.channels) }
-        self.maxIm2colRows = rows
+        var span = 0
+        for case .convolutions(let group) in layers {
+            rows = max(rows, group.shiftCopies * group.input.channels)
+            span = max(span, group.spanTaps)
+        }
+        self.maxShiftRows = rows
+        self.maxSpanTaps = span
     }
 }

@@ -7,7 +7,8 @@ public struct ModelWeights: Sendable {
         let outputs: Int
         let inputs: Int
         let kernel: Int
-        /// `[outputs][kernel][inputs]` row-major: tap-major, to match the im2col rows (`tap · inputs + channel`).
+        /// `[outputs][kernel][inputs]` row-major: tap-major, to match the rows of the shifted input copies
+        /// (`tap · inputs + channel`).
         let weights: [Float]
         /// `[outputs]`: the convolution's bias, with BatchNorm's shift folded in (zeros if it had neither).
         let bias: [Float]
@@ -46,8 +47,20 @@ public struct ModelWeights: Sendable {
 
     let convolutions: [Convolution]
     let dense: [Dense]
-    /// Stacked weights of each ``ConvolutionBlock``, `[outputs][taps · inputs]` row-major.
+    /// Stacked weights of each ``ConvolutionBlock``, transposed: `[taps · inputs][outputs]` row-major, tap-major
+    /// rows. OpenBLAS packs an operand stored this way with contiguous copies; `[outputs][taps · inputs]` would be
+    /// gathered one value at a time (measured: 1% faster products).
     let blocks: [[Float]]
+
+    /// `matrix` `[rows][columns]` row-major, returned `[columns][rows]`.
+    static func transposed(_ matrix: [Float], rows: Int) -> [Float] {
+        let columns = rows > 0 ? matrix.count / rows : 0
+        var result = [Float](repeating: 0, count: matrix.count)
+        for r in 0..<rows {
+            for c in 0..<columns { result[c * rows + r] = matrix[r * columns + c] }
+        }
+        return result
+    }
 
     /// The number of parameters after folding (block weights rearrange convolution weights and are not counted).
     public var parameterCount: Int {

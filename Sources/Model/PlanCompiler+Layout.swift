@@ -10,6 +10,7 @@ extension PlanCompiler {
         let (output, outputCount) = try resolveOutput()
         try checkDeclaredShapes()
         deferSqueezeExciteReLUs()
+        fuseIntoGates()
         let steps = groupedSteps()
         let slots = assignSequenceSlots(steps)
         var vectorSlot: [Int: Int] = [:]
@@ -44,14 +45,14 @@ extension PlanCompiler {
                 let spanLeft = wide.map(\.padLeft).max() ?? 0
                 let spanRight = wide.map { $0.kernel - 1 - $0.padLeft }.max() ?? 0
                 let taps = wide.isEmpty ? 0 : spanLeft + spanRight + 1
-                let (tapOrder, blocks) = Self.blocks(
+                let blocks = Self.blocks(
                     wide, spanLeft: spanLeft, taps: taps, inputs: tensors[input].channels,
                     weights: convolutionWeights, into: &blockWeights)
                 layers.append(
                     .convolutions(
                         ConvolutionGroup(
-                            input: seq(input), convolutions: specs, blocks: blocks, tapOrder: tapOrder,
-                            spanLeft: spanLeft, spanTaps: taps)))
+                            input: seq(input), convolutions: specs, blocks: blocks,
+                            shiftCopies: blocks.map(\.taps).max() ?? 0, spanLeft: spanLeft, spanTaps: taps)))
             case .proto(.convolution):
                 break
             case .proto(.maxPool(let input, let output, let kernel, let padLeft)):
@@ -68,9 +69,15 @@ extension PlanCompiler {
                 layers.append(.dense(input: vec(input), output: vec(output), weights: index, denses[index].activation))
             case .proto(.vectorActivation(let input, let output, let function)):
                 layers.append(.vectorActivation(input: vec(input), output: vec(output), function))
-            case .proto(.scaleChannels(let input, let gates, let output, let rectified)):
+            case .proto(.scaleChannels(let gate)):
                 layers.append(
-                    .scaleChannels(input: seq(input), gates: vec(gates), output: seq(output), rectified: rectified))
+                    .gate(
+                        ChannelGate(
+                            input: seq(gate.input), gates: vec(gate.gates), output: seq(gate.output),
+                            rectified: gate.rectified, residual: gate.residual.map(seq), relu: gate.relu,
+                            pool: gate.pool.map {
+                                ChannelGate.Pool(output: seq($0.output), kernel: $0.kernel, padLeft: $0.padLeft)
+                            })))
             }
         }
         let plan = ModelPlan(
@@ -88,16 +95,25 @@ extension PlanCompiler {
         return (plan, weights)
     }
 
-    /// Groups the taps of the union window of `wide` by which kernels cover them, one product per group, and
-    /// returns the order of taps in the im2col rows (each group's taps adjacent) with the products.
+    /// The most taps one product takes, and so the number of shifted input copies a group needs.
     ///
-    /// For nested "same" windows (39/19/9) that is three products: the centre 9 taps for all three kernels, the
-    /// 10 taps only 39 and 19 cover, the 20 only 39 covers. Kernels of a group are stacked into one product when
-    /// their outputs are adjacent channel ranges of one slot, in channel order; taller products go first.
+    /// Fewer copies mean less copying but more, shorter products. Measured on the 2-core EPYC machines (the
+    /// paper's k = 39/19/9 convolutions of one module, 16 windows of 250, best of interleaved repetitions, relative
+    /// to one 39-tap im2col and 3 products per window): 10 → 0.93, 5 → 0.90, 4 → 0.95, 3 → 0.91, 2 → 0.93.
+    static let maxShiftCopies = 5
+
+    /// The products computing the convolutions `wide`: the taps of their union window grouped by which kernels
+    /// cover them, each group split into runs of adjacent taps, each run into near-equal pieces of at most
+    /// ``maxShiftCopies`` taps; one product per piece.
+    ///
+    /// For nested "same" windows (39/19/9) the groups are the centre 9 taps (all three kernels), the two runs of
+    /// 5 only 39 and 19 cover, and the two runs of 10 only 39 covers. Kernels of a group are stacked into one
+    /// product when their outputs are adjacent channel ranges of one slot, in channel order; taller products go
+    /// first.
     private static func blocks(
         _ wide: [ConvolutionSpec], spanLeft: Int, taps: Int, inputs: Int,
         weights: [ModelWeights.Convolution], into blockWeights: inout [[Float]]
-    ) -> (tapOrder: [Int], blocks: [ConvolutionBlock]) {
+    ) -> [ConvolutionBlock] {
         let ordered = wide.sorted {
             ($0.output.slot, $0.output.channelOffset) < ($1.output.slot, $1.output.channelOffset)
         }
@@ -115,69 +131,60 @@ extension PlanCompiler {
             }
         }
         groups.sort { $0.members.count > $1.members.count }
-        var tapOrder: [Int] = []
         var blocks: [ConvolutionBlock] = []
-        for group in groups {
-            let position = tapOrder.count
-            tapOrder += group.taps
-            guard !group.members.isEmpty else { continue }
+        for group in groups where !group.members.isEmpty {
             let specs = group.members.map { ordered[$0] }
             let adjacent = zip(specs, specs.dropFirst()).allSatisfy { a, b in
                 a.output.slot == b.output.slot && a.output.channelOffset + a.output.channels == b.output.channelOffset
             }
-            for stack in adjacent ? [group.members] : group.members.map({ [$0] }) {
-                var matrix: [Float] = []
-                var output = ordered[stack[0]].output
-                output.channels = 0
-                for member in stack {
-                    let spec = ordered[member]
-                    let w = weights[spec.weights]
-                    for o in 0..<w.outputs {
-                        for tap in group.taps {
-                            let start = (o * w.kernel + tap - (spanLeft - spec.padLeft)) * inputs
-                            matrix.append(contentsOf: w.weights[start..<(start + inputs)])
+            for piece in pieces(of: group.taps) {
+                for stack in adjacent ? [group.members] : group.members.map({ [$0] }) {
+                    var matrix: [Float] = []
+                    var output = ordered[stack[0]].output
+                    output.channels = 0
+                    for member in stack {
+                        let spec = ordered[member]
+                        let w = weights[spec.weights]
+                        for o in 0..<w.outputs {
+                            let start = (o * w.kernel + piece.lowerBound - (spanLeft - spec.padLeft)) * inputs
+                            matrix.append(contentsOf: w.weights[start..<(start + piece.count * inputs)])
                         }
+                        output.channels += w.outputs
                     }
-                    output.channels += w.outputs
+                    blocks.append(
+                        ConvolutionBlock(
+                            firstTap: piece.lowerBound, taps: piece.count, output: output,
+                            weights: blockWeights.count, spanLeft: spanLeft))
+                    blockWeights.append(ModelWeights.transposed(matrix, rows: output.channels))
                 }
-                blocks.append(
-                    ConvolutionBlock(
-                        firstRow: position, taps: group.taps.count, output: output, weights: blockWeights.count))
-                blockWeights.append(matrix)
             }
         }
-        return (tapOrder, blocks)
+        return blocks
     }
 
-    /// Moves a ReLU that convolutions apply to a tensor read only by a squeeze-and-excitation block (its mean and
-    /// its gating) into those two readers, which then rectify as they read: the same values without a pass of
-    /// their own over the tensor.
-    private mutating func deferSqueezeExciteReLUs() {
-        func rectifiedConvolutions(_ tensor: Int) -> [Int]? {
-            switch tensors[tensor].producer {
-            case .convolution(let index): return convolutions[index].relu ? [index] : nil
-            case .concat(let parts):
-                var all: [Int] = []
-                for part in parts {
-                    guard let found = rectifiedConvolutions(part) else { return nil }
-                    all += found
-                }
-                return all
-            default: return nil
+    /// Ascending `taps` cut into runs of adjacent taps, each run into near-equal pieces of at most
+    /// ``maxShiftCopies``.
+    private static func pieces(of taps: [Int]) -> [Range<Int>] {
+        var runs: [Range<Int>] = []
+        for tap in taps {
+            if let last = runs.last, last.upperBound == tap {
+                runs[runs.count - 1] = last.lowerBound..<(tap + 1)
+            } else {
+                runs.append(tap..<(tap + 1))
             }
         }
-        for (meanIndex, proto) in protos.enumerated() {
-            guard case .timeMean(let input, let output, false) = proto, realUses(input) == 2,
-                let scaleIndex = protos.firstIndex(where: {
-                    if case .scaleChannels(input, _, _, false) = $0 { true } else { false }
-                }),
-                case .scaleChannels(_, let gates, let gated, _) = protos[scaleIndex],
-                let producers = rectifiedConvolutions(input)
-            else { continue }
-            for index in producers { convolutions[index].relu = false }
-            protos[meanIndex] = .timeMean(input: input, output: output, rectified: true)
-            protos[scaleIndex] = .scaleChannels(input: input, gates: gates, output: gated, rectified: true)
+        var pieces: [Range<Int>] = []
+        for run in runs {
+            let count = (run.count + maxShiftCopies - 1) / maxShiftCopies
+            var start = run.lowerBound
+            for i in 0..<count {
+                // The first `run.count % count` pieces take one tap more than the rest.
+                let length = run.count / count + (i < run.count % count ? 1 : 0)
+                pieces.append(start..<(start + length))
+                start += length
+            }
         }
+        return pieces
     }
 
     private func resolveOutput() throws(ModelError) -> (tensor: Int, count: Int) {
@@ -253,7 +260,8 @@ extension PlanCompiler {
         case .proto(.copy(let input, let output)): [input, output]
         case .proto(.timeMean(let input, _, _)): [input]
         case .proto(.dense), .proto(.vectorActivation): []
-        case .proto(.scaleChannels(let input, _, let output, _)): [input, output]
+        case .proto(.scaleChannels(let gate)):
+            [gate.input, gate.output] + (gate.residual.map { [$0] } ?? []) + (gate.pool.map { [$0.output] } ?? [])
         }
     }
 

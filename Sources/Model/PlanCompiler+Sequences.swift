@@ -301,7 +301,7 @@ extension PlanCompiler {
             throw .unsupportedUsage(node: node.label, reason: "Mul is only supported as per-channel gating")
         }
         let output = elementwiseOutput(of: x)
-        protos.append(.scaleChannels(input: x, gates: g, output: output, rectified: false))
+        protos.append(.scaleChannels(GateProto(input: x, gates: g, output: output)))
         bind(node.outputs[0], to: output, extraDims: extraX)
     }
 }

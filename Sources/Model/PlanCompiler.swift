@@ -66,7 +66,21 @@ struct PlanCompiler {
         case timeMean(input: Int, output: Int, rectified: Bool)
         case dense(Int, input: Int, output: Int)
         case vectorActivation(input: Int, output: Int, Activation)
-        case scaleChannels(input: Int, gates: Int, output: Int, rectified: Bool)
+        case scaleChannels(GateProto)
+    }
+
+    /// Squeeze-and-excitation gating with what the fusions in ``fuseIntoGates()`` moved into it; operands are
+    /// tensor ids.
+    struct GateProto {
+        var input: Int
+        var gates: Int
+        var output: Int
+        var rectified = false
+        /// A residual sum that only the gated values fed, and the ReLU after it.
+        var residual: Int?
+        var relu = false
+        /// The max pooling of the output.
+        var pool: (output: Int, kernel: Int, padLeft: Int)?
     }
 
     let graph: ONNXGraph

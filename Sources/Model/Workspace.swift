@@ -16,11 +16,14 @@ final class Workspace {
     /// Vector slots, each `[passWindows][vectorChannels]`.
     let vectors: UnsafeMutablePointer<Float>
     let vectorSlotSize: Int
-    /// The shared im2col buffer, `[maxIm2colRows][im2colColumns]`.
-    let im2col: UnsafeMutablePointer<Float>
-    let im2colColumns: Int
-    /// Packed weights: 1×1 convolution weights, every bias, dense weights, and the stacked weights of the
-    /// convolution blocks (longer kernels are only computed from those).
+    /// The shifted input copies of one block, `[maxShiftRows][blockColumns + maxSpanTaps - 1]` at most (see
+    /// ``ConvolutionGroup``).
+    let shifted: UnsafeMutablePointer<Float>
+    /// The most output samples of one window a block of shifted copies serves.
+    let blockColumns: Int
+    /// Packed weights: 1×1 convolution weights (transposed, `[inputs][outputs]`, like the blocks' weights: see
+    /// ``ModelWeights/blocks``), every bias, dense weights, and the stacked weights of the convolution blocks
+    /// (longer kernels are only computed from those).
     private let arena: UnsafeMutablePointer<Float>
     private let arenaCount: Int
     let convolutionWeights: [UnsafePointer<Float>]
@@ -33,35 +36,37 @@ final class Workspace {
     /// Measured on the 2-core EPYC machines (windows per CPU-second, paper model, batch 64, T = 250, medians of
     /// alternating runs): 1024 → 210, 2048 → 214, 4096 → 236, 16384 → 220.
     static let targetPassColumns = 4096
-    /// The columns of one im2col block (rounded down to whole windows when windows are shorter): 256 keeps a block
-    /// (39 taps × 32 channels × 256 × 4 bytes = 1.2 MiB) near the 1 MiB L2; 500 and 1000 measured the same within
-    /// the noise of a shared machine.
-    static let targetIm2colColumns = 256
+    /// The most output samples per block of shifted copies (windows longer than this are cut into near-equal
+    /// blocks): 256 serves a window of 250 in one block and keeps the copies (5 × 32 × 288 × 4 bytes = 184 KiB for
+    /// the paper's model) and the block's outputs well inside the 1 MiB L2.
+    static let targetBlockColumns = 256
 
     /// Allocates the buffers for batches of up to `maxBatch` windows of up to `maxTime` samples.
     ///
-    /// `passColumns` and `im2colColumns` override the measured defaults (tests use them to cross more block and
-    /// pass boundaries; tuning uses them to compare sizes in one process).
+    /// `passColumns` and `blockColumns` override the measured defaults (tests use them to cross more block and
+    /// pass boundaries; tuning uses them to compare sizes in one process). `blockColumns` bounds the output samples
+    /// per block of shifted input copies.
     init(
         plan: ModelPlan, weights: ModelWeights, maxBatch: Int, maxTime: Int,
-        passColumns: Int = targetPassColumns, im2colColumns: Int = targetIm2colColumns
+        passColumns: Int = targetPassColumns, blockColumns: Int = targetBlockColumns
     ) {
         precondition(maxBatch >= 1 && maxTime >= 1, "workspace sizes must be positive")
-        precondition(passColumns >= 1 && im2colColumns >= 1, "block sizes must be positive")
+        precondition(passColumns >= 1 && blockColumns >= 1, "block sizes must be positive")
         self.maxBatch = maxBatch
         self.maxTime = maxTime
+        // A pass holds at least one whole window, so it may be longer than asked.
         self.passColumns = max(maxTime, min(maxBatch * maxTime, passColumns))
-        let passWindows = min(maxBatch, passColumns)
-        sequenceSlotSize = plan.sequenceSlotChannels * passColumns
+        let passWindows = min(maxBatch, self.passColumns)
+        sequenceSlotSize = plan.sequenceSlotChannels * self.passColumns
         sequences = .allocate(capacity: plan.sequenceSlotCount * sequenceSlotSize)
         sequences.initialize(repeating: 0, count: plan.sequenceSlotCount * sequenceSlotSize)
         vectorSlotSize = plan.vectorSlotChannels * passWindows
         vectors = .allocate(capacity: plan.vectorSlotCount * vectorSlotSize)
         vectors.initialize(repeating: 0, count: plan.vectorSlotCount * vectorSlotSize)
-        self.im2colColumns = min(self.passColumns, im2colColumns)
-        let im2colCount = max(1, plan.maxIm2colRows * im2colColumns)
-        im2col = .allocate(capacity: im2colCount)
-        im2col.initialize(repeating: 0, count: im2colCount)
+        self.blockColumns = min(self.passColumns, blockColumns)
+        let shiftedCount = max(1, plan.maxShiftRows * (self.blockColumns + max(plan.maxSpanTaps - 1, 0)))
+        shifted = .allocate(capacity: shiftedCount)
+        shifted.initialize(repeating: 0, count: shiftedCount)
 
         // Convolutions longer than 1 are computed from their blocks' stacked copies, so only their bias is kept.
         let convolutionCount = weights.convolutions.reduce(0) {
@@ -78,7 +83,9 @@ final class Workspace {
             cursor += values.count
             return UnsafePointer(start)
         }
-        convolutionWeights = weights.convolutions.map { pack($0.kernel == 1 ? $0.weights : []) }
+        convolutionWeights = weights.convolutions.map {
+            pack($0.kernel == 1 ? ModelWeights.transposed($0.weights, rows: $0.outputs) : [])
+        }
         convolutionBias = weights.convolutions.map { pack($0.bias) }
         denseWeights = weights.dense.map { pack($0.weights) }
         denseBias = weights.dense.map { pack($0.bias) }
@@ -88,7 +95,7 @@ final class Workspace {
     deinit {
         sequences.deallocate()
         vectors.deallocate()
-        im2col.deallocate()
+        shifted.deallocate()
         arena.deallocate()
     }
 

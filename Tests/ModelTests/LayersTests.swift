@@ -39,32 +39,47 @@ import Testing
         return y
     }
 
-    @Test(arguments: [(39, 19), (19, 9), (9, 4), (10, 4), (40, 19), (3, 1), (2, 0), (5, 4)])
-    func im2colProductMatchesDirectConvolution(kernel: Int, padLeft: Int) throws {
-        let (channels, outputs, time, windows) = (5, 3, 23, 3)
+    /// The kernel's taps as one product per piece of at most `copies` taps, each reading the shifted copies at a
+    /// column offset, over blocks of `block` samples that cut every window into several (the last one shorter).
+    @Test(arguments: [(39, 19), (19, 9), (9, 4), (10, 4), (40, 19), (3, 1), (2, 0), (5, 4)], [1, 3, 5])
+    func shiftedCopiesProductsMatchDirectConvolution(shape: (kernel: Int, padLeft: Int), copies: Int) throws {
+        let (kernel, padLeft) = shape
+        let (channels, outputs, time, windows, block) = (5, 3, 23, 3, 10)
         let x = Self.values(channels * windows * time, seed: 1)
         let w = Self.values(outputs * channels * kernel, seed: 2)
         let folded = ModelWeights.Convolution(
             onnxWeights: w, outputs: outputs, inputs: channels, kernel: kernel,
             scale: Array(repeating: 1, count: outputs), shift: Array(repeating: 0, count: outputs))
-        // Engine layout: [C][windows·T]; im2col over all columns in two blocks to cross a window boundary.
         let columns = windows * time
-        var im2col = [Float](repeating: .nan, count: kernel * channels * columns)
         var y = [Float](repeating: 0, count: outputs * columns)
-        let split = 31
-        for (first, count) in [(0, split), (split, columns - split)] {
-            var block = [Float](repeating: .nan, count: kernel * channels * count)
-            Layers.im2col(
-                into: &block, from: x, channels: channels, rowStride: columns, time: time, spanLeft: padLeft,
-                taps: Array(0..<kernel), firstColumn: first, blockColumns: count)
-            for r in 0..<(kernel * channels) {
-                for j in 0..<count { im2col[r * columns + first + j] = block[r * count + j] }
+        for window in 0..<windows {
+            for start in stride(from: 0, to: time, by: block) {
+                let count = min(block, time - start)
+                let width = count + kernel - 1
+                var shifted = [Float](repeating: .nan, count: copies * channels * width)
+                x.withUnsafeBufferPointer { source in
+                    Layers.shiftedCopies(
+                        into: &shifted, width: width, from: source.baseAddress! + window * time, channels: channels,
+                        rowStride: columns, time: time, start: start, copies: copies, spanLeft: padLeft)
+                }
+                for first in stride(from: 0, to: kernel, by: copies) {
+                    let taps = min(copies, kernel - first)
+                    // The piece's weights: [outputs][taps · channels], tap-major like the engine's blocks.
+                    var piece: [Float] = []
+                    for o in 0..<outputs {
+                        let from = (o * kernel + first) * channels
+                        piece += folded.weights[from..<(from + taps * channels)]
+                    }
+                    shifted.withUnsafeBufferPointer { rows in
+                        y.withUnsafeMutableBufferPointer { out in
+                            BLAS.multiply(
+                                m: outputs, n: count, k: taps * channels, piece, lda: taps * channels,
+                                rows.baseAddress! + first, ldb: width, into: out.baseAddress! + window * time + start,
+                                ldc: columns, accumulate: true)
+                        }
+                    }
+                }
             }
-        }
-        y.withUnsafeMutableBufferPointer { out in
-            BLAS.multiply(
-                m: outputs, n: columns, k: kernel * channels, folded.weights, lda: kernel * channels, im2col,
-                ldb: columns, into: out.baseAddress!, ldc: columns)
         }
         for window in 0..<windows {
             let xw = Self.window(x, rows: channels, columns: columns, start: window * time, time: time)
@@ -73,6 +88,16 @@ import Testing
             let actual = Self.window(y, rows: outputs, columns: columns, start: window * time, time: time)
             #expect(Self.maxDifference(expected, actual) < 1e-5)
         }
+    }
+
+    @Test func shiftedCopiesZeroEverySampleOutsideTheWindow() {
+        // One channel, time 4 = [1, 2, 3, 4]; a block of 2 samples from t = 1, two copies, 2 samples of left span.
+        let x: [Float] = [1, 2, 3, 4]
+        var rows = [Float](repeating: .nan, count: 2 * 5)
+        Layers.shiftedCopies(
+            into: &rows, width: 5, from: x, channels: 1, rowStride: 4, time: 4, start: 1, copies: 2, spanLeft: 2)
+        // Copy p, column u: x[1 + u + p - 2].
+        #expect(rows == [0, 1, 2, 3, 4, 1, 2, 3, 4, 0])
     }
 
     /// One window `[rows][time]` cut out of an engine buffer `[rows][columns]`.
@@ -121,20 +146,47 @@ import Testing
         }
     }
 
-    @Test(arguments: [false, true])
-    func scaleChannelsMultipliesEachWindowByItsGate(rectified: Bool) {
-        let (channels, windows, time) = (3, 2, 5)
-        let x = Self.values(channels * windows * time, seed: 5)
-        let gates = Self.values(windows * channels, seed: 6)
-        var y = [Float](repeating: 0, count: x.count)
-        Layers.scaleChannels(
-            into: &y, from: x, gates: gates, channels: channels, yStride: windows * time, xStride: windows * time,
-            windows: windows, time: time, rectified: rectified)
+    /// Every combination of the gate's fused steps against direct loops, with rows of 19 (two vectors and a
+    /// scalar tail), the output written over the input as the engine may.
+    @Test(arguments: [false, true], [(false, false), (false, true), (true, false), (true, true)])
+    func gateMatchesScaleResidualReluAndPoolingAsDirectLoops(rectified: Bool, fused: (residual: Bool, pool: Bool)) {
+        let (withResidual, pooling) = fused
+        let (channels, windows, time) = (3, 2, 19)
+        let count = channels * windows * time
+        let x = Self.values(count, seed: 5)
+        let gates = Self.values(windows * channels, seed: 6).map { abs($0) }
+        let residual = Self.values(count, seed: 7)
+        var y = x
+        var pooled = [Float](repeating: .nan, count: count)
+        y.withUnsafeMutableBufferPointer { inPlace in
+            pooled.withUnsafeMutableBufferPointer { pool in
+                guard let out = inPlace.baseAddress else { return }
+                Layers.gate(
+                    into: out, from: out, gates: gates, residual: withResidual ? residual : nil,
+                    pooled: pooling ? pool.baseAddress : nil, channels: channels, rowStride: windows * time,
+                    windows: windows, time: time, rectified: rectified, relu: withResidual, poolKernel: 3,
+                    poolPadLeft: 1)
+            }
+        }
+        var expected = x
         for c in 0..<channels {
             for w in 0..<windows {
                 for t in 0..<time {
                     let i = c * windows * time + w * time + t
-                    #expect(y[i] == (rectified ? max(x[i], 0) : x[i]) * gates[w * channels + c])
+                    var v = (rectified ? max(x[i], 0) : x[i]) * gates[w * channels + c]
+                    if withResidual { v = max(v + residual[i], 0) }
+                    expected[i] = v
+                }
+            }
+        }
+        #expect(y == expected)
+        guard pooling else { return }
+        for c in 0..<channels {
+            for w in 0..<windows {
+                let base = c * windows * time + w * time
+                for t in 0..<time {
+                    let taps = (t - 1...t + 1).filter { $0 >= 0 && $0 < time }
+                    #expect(pooled[base + t] == taps.map { expected[base + $0] }.max())
                 }
             }
         }
@@ -164,6 +216,20 @@ import Testing
         }
     }
 
+    /// Rows of 19: two whole vectors of 8 and a scalar tail; in place as the engine runs it.
+    @Test(arguments: [false, true])
+    func addMatchesDirectLoopInPlace(relu: Bool) {
+        let a = Self.values(3 * 19, seed: 10)
+        let b = Self.values(3 * 19, seed: 11)
+        var y = a
+        y.withUnsafeMutableBufferPointer { inPlace in
+            guard let pointer = inPlace.baseAddress else { return }
+            Layers.add(
+                into: pointer, pointer, b, rows: 3, columns: 19, yStride: 19, aStride: 19, bStride: 19, relu: relu)
+        }
+        #expect(y == zip(a, b).map { relu ? max($0 + $1, 0) : $0 + $1 })
+    }
+
     @Test func addWithReluAndBiasFillMatchDirectLoops() {
         let a = Self.values(12, seed: 10)
         let b = Self.values(12, seed: 11)
@@ -176,6 +242,21 @@ import Testing
         #expect(z == a.enumerated().map { $0 % 4 == 3 ? $1 : bias[$0 / 4] })
         Layers.fill(&z, rowStride: 4, rows: 3, columns: 4, with: nil)
         #expect(z.allSatisfy { $0 == 0 })
+    }
+
+    /// Weights stored `[k][m]`, as the engine keeps them, against the direct sum.
+    @Test func multiplyWithTransposedWeightsMatchesDirectProduct() {
+        let (m, n, k) = (5, 7, 3)
+        let a = Self.values(k * m, seed: 12)
+        let b = Self.values(k * n, seed: 13)
+        var c = [Float](repeating: 1, count: m * n)
+        BLAS.multiply(m: m, n: n, k: k, a, lda: m, transposingA: true, b, ldb: n, into: &c, ldc: n, accumulate: true)
+        for i in 0..<m {
+            for j in 0..<n {
+                let expected = 1 + (0..<k).reduce(Float(0)) { $0 + a[$1 * m + i] * b[$1 * n + j] }
+                #expect(abs(c[i * n + j] - expected) < 1e-5)
+            }
+        }
     }
 
     @Test func sigmoidStaysFiniteAtTheExtremes() {

@@ -14,24 +14,49 @@ import Testing
         for group in wideGroups {
             #expect(group.spanTaps == 39 && group.spanLeft == 19)
             #expect(group.convolutions.map(\.kernel) == [39, 19, 9])
-            // Centre (all three kernels), the taps of k39 and k19 only, the taps of k39 only: one product each.
-            #expect(group.blocks.map(\.taps) == [9, 10, 20])
-            #expect(group.blocks.map(\.output.channels) == [96, 64, 32])
-            #expect(group.tapOrder.prefix(9) == [15, 16, 17, 18, 19, 20, 21, 22, 23])
-            #expect(Set(group.tapOrder) == Set(0..<39))
-            #expect(group.blocks.first?.output.channels == 96)
+            // Centre (all three kernels), the two runs of k39 and k19 only, the two runs of k39 only, each cut
+            // into pieces of at most 5 taps: one product per piece, every tap in exactly one.
+            #expect(group.blocks.map(\.firstTap) == [15, 20, 10, 24, 0, 5, 29, 34])
+            #expect(group.blocks.map(\.taps) == [5, 4, 5, 5, 5, 5, 5, 5])
+            #expect(group.blocks.map(\.output.channels) == [96, 96, 64, 64, 32, 32, 32, 32])
+            #expect(group.shiftCopies == 5)
             // BN + ReLU after the concatenation: BN folded into every branch, the ReLU deferred into the SE block.
             #expect(group.convolutions.allSatisfy { !$0.relu })
         }
         let maxPools = plan.layers.filter { if case .maxPool = $0 { true } else { false } }
-        let gates = plan.layers.filter { if case .scaleChannels(_, _, _, true) = $0 { true } else { false } }
+        let gates = plan.layers.compactMap { layer -> ChannelGate? in
+            if case .gate(let gate) = layer { return gate }
+            return nil
+        }
         let means = plan.layers.filter { if case .timeMean(_, _, true) = $0 { true } else { false } }
         #expect(means.count == 6)
-        let adds = plan.layers.filter { if case .add(_, _, _, true) = $0 { true } else { false } }
-        #expect(maxPools.count == 6 && gates.count == 6 && adds.count == 2)
+        let adds = plan.layers.filter { if case .add = $0 { true } else { false } }
+        // Every SE gate rectifies as it reads; the two residual sums (with their ReLU) are fused into the gates
+        // before them, and the pool branch of modules 2 to 6 pools the previous gate's output as it is written.
+        #expect(gates.count == 6 && gates.allSatisfy(\.rectified))
+        #expect(gates.map { $0.residual != nil } == [false, false, true, false, false, true])
+        #expect(gates.map(\.relu) == [false, false, true, false, false, true])
+        #expect(gates.map { $0.pool?.kernel } == [3, 3, 3, 3, 3, nil])
+        #expect(maxPools.count == 1 && adds.isEmpty)
         #expect(!plan.layers.contains { if case .copy = $0 { true } else { false } })
         #expect(plan.inputChannels == 12 && plan.outputCount == 71)
         #expect(plan.fixedTime == nil && plan.fixedBatch == nil)
+    }
+
+    /// Against every (sample, tap) pair: the product keeps exactly the samples with a tap inside the window.
+    @Test(arguments: [0, 3, 9, 15, 20], [1, 4, 5])
+    func productsSkipOnlySamplesThatReadNothingButPadding(firstTap: Int, taps: Int) {
+        let output = SequenceRef(slot: 0, channelOffset: 0, channels: 1)
+        let product = ConvolutionBlock(firstTap: firstTap, taps: taps, output: output, weights: 0, spanLeft: 9)
+        for time in [1, 7, 30] {
+            for block in [0..<time, 0..<min(4, time), (time / 2)..<time] {
+                let reaching = block.filter { t in
+                    (firstTap..<(firstTap + taps)).contains { tap in (0..<time).contains(t + tap - 9) }
+                }
+                let kept = product.samples(reachingTheWindowAmong: block, time: time)
+                #expect(Array(kept) == reaching, "time \(time), block \(block)")
+            }
+        }
     }
 
     @Test func countsThePapersFlopsPerWindow() throws {
@@ -59,6 +84,11 @@ import Testing
             onnxWeights: [1, 2], outputs: 1, inputs: 1, kernel: 2, scale: [3], shift: [0.5 * 3 - 1])
         #expect(folded.weights == [3, 6])
         #expect(folded.bias == [0.5])
+    }
+
+    @Test func transposesWeightMatrices() {
+        // [2][3] = 1 2 3 / 4 5 6 → [3][2] = 1 4 / 2 5 / 3 6.
+        #expect(ModelWeights.transposed([1, 2, 3, 4, 5, 6], rows: 2) == [1, 4, 2, 5, 3, 6])
     }
 
     @Test func reordersWeightsTapMajor() {
