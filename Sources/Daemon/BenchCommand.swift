@@ -32,7 +32,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Samples per pass (windows × time); default: the engine's measured size.")
     var passColumns: Int?
 
-    @Option(name: .long, help: "Columns per im2col block; default: the engine's measured size.")
+    @Option(
+        name: .long,
+        help: "Output samples per block of shifted input copies (the engine's im2col); default: the measured size.")
     var im2colColumns: Int?
 
     /// The JSON printed.
