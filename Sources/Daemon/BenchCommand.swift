@@ -141,8 +141,8 @@ struct BenchCommand: ParsableCommand {
                     } else {
                         IncepSE(model: model, maxBatch: batch, maxTimeSamples: time)
                     }
-                var generator = SplitMix(seed: UInt64(worker + 1))
-                let input = (0..<(batch * model.plan.inputChannels * time)).map { _ in generator.nextGaussianish() }
+                var generator = SplitMix64(seed: UInt64(worker + 1))
+                let input = (0..<(batch * model.plan.inputChannels * time)).map { _ in Float(generator.nextGaussian()) }
                 var logits = [Float](repeating: 0, count: batch * model.plan.outputCount)
                 input.withUnsafeBufferPointer { windows in
                     logits.withUnsafeMutableBufferPointer { output in
@@ -189,27 +189,5 @@ struct BenchCommand: ParsableCommand {
     static func loadAverage() -> Double? {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
         return text.split(separator: " ").first.flatMap { Double($0) }
-    }
-}
-
-/// A small deterministic generator for benchmark inputs (values roughly normal, like standardized ECG).
-struct SplitMix {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// The sum of four uniforms on [-1, 1], scaled to unit variance.
-    mutating func nextGaussianish() -> Float {
-        var sum: Float = 0
-        for _ in 0..<4 { sum += Float(next() >> 40) / Float(1 << 24) * 2 - 1 }
-        return sum * 0.866
     }
 }

@@ -59,7 +59,7 @@ struct ECGSimulator {
     let heartRateBPM: Double
     let sampleRateHz: Int
     let noiseMillivolts: Double
-    var random: SimulatorRandom
+    var random: SplitMix64
     private var instant = 0
     private var beats: [Beat] = []
     private var nextSinusBeat = 0.3
@@ -80,7 +80,7 @@ struct ECGSimulator {
         self.heartRateBPM = heartRateBPM ?? rhythm.defaultHeartRateBPM
         self.sampleRateHz = sampleRateHz
         self.noiseMillivolts = noiseMillivolts
-        random = SimulatorRandom(seed: seed)
+        random = SplitMix64(seed: seed)
         wanderPhases = []
         for _ in 0..<Self.dowerRows.count {
             wanderPhases.append(Double.random(in: 0..<(2 * Double.pi), using: &random))
@@ -198,29 +198,5 @@ struct ECGSimulator {
         case .sinus, .tachy, .brady, .pvc:
             return SIMD3(0, 0, 0)
         }
-    }
-}
-
-/// SplitMix64: small, fast, and the same sequence on every machine for a seed.
-struct SimulatorRandom: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-
-    /// A standard normal deviate (Box–Muller).
-    mutating func nextGaussian() -> Double {
-        let u = Double.random(in: Double.ulpOfOne..<1, using: &self)
-        let v = Double.random(in: 0..<1, using: &self)
-        return (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
     }
 }

@@ -165,18 +165,10 @@ struct IngestHarness {
 
     /// Sends `bytes` as one connection, then (before half-closing) waits for `whileOpen`; returns the daemon's reply.
     func send(_ bytes: [UInt8], whileOpen: @Sendable () async -> Void = {}) async throws -> String {
-        try await exchange(bytes, whileOpen: whileOpen).reply
-    }
-
-    /// As ``send(_:whileOpen:)``, also returning the error writing met (the daemon may close first).
-    func exchange(
-        _ bytes: [UInt8],
-        whileOpen: @Sendable () async -> Void = {}
-    ) async throws -> (reply: String, error: (any Error)?) {
         try await SocketOutput.withConnection(socketPath: socketPath) { output in
             try await output.write(bytes)
             await whileOpen()
-        }
+        }.reply
     }
 
     /// Stops the collectors and the event recording, and removes the temporary directory.
