@@ -4,7 +4,7 @@ enum IngestError: Error, Equatable, CustomStringConvertible {
     case system(operation: String, errno: Int32)
     /// The socket could not be set up (bind, inherited descriptor, mode).
     case socket(reason: String)
-    /// Standard input cannot be read as a stream (a regular file or directory).
+    /// Standard input cannot be read as a stream (closed, or a directory).
     case unsupportedStandardInput(reason: String)
     /// The stream on standard input broke the protocol or could not be read; the process exits non-zero.
     case standardInput(reason: String)

@@ -148,6 +148,7 @@ final class IngestService: Service {
     )
         async throws -> any Channel
     {
+        try refuseLiveSocket(at: path)
         let channel: any Channel
         do {
             channel = try await serverBootstrap(group: group, context: context)
@@ -164,23 +165,42 @@ final class IngestService: Service {
         return channel
     }
 
+    /// Refuses to replace a socket file that another process still serves: binding would unlink it, and that
+    /// process would go on running, unreachable. A socket file nobody accepts on (ECONNREFUSED) is stale and
+    /// may be replaced; a path that is no socket at all is left to the bind to refuse.
+    private static func refuseLiveSocket(at path: String) throws(IngestError) {
+        var status = stat()
+        guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK else { return }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let capacity = MemoryLayout.size(ofValue: address.sun_path)
+        guard path.utf8.count < capacity else { return }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            buffer.copyBytes(from: path.utf8)
+            buffer[path.utf8.count] = 0
+        }
+        let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard probe >= 0 else { throw .system(operation: "socket", errno: errno) }
+        defer { close(probe) }
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(probe, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if connected == 0 || errno == EAGAIN {
+            throw .socket(reason: "\(path) is in use: another process accepts connections on it; stop it first")
+        }
+    }
+
     private static func openStandardInput(
         group: any EventLoopGroup,
         context: IngestContext
     ) async throws
         -> EventLoopFuture<Void>
     {
-        let descriptor = context.configuration.standardInputDescriptor
-        var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw IngestError.system(operation: "fstat stdin", errno: errno) }
-        switch status.st_mode & S_IFMT {
-        case S_IFREG, S_IFDIR:
-            throw IngestError.unsupportedStandardInput(
-                reason: "a regular file cannot be watched for more data; pipe it in (cat FILE | ecg-monitor …)"
-            )
-        default:
-            break
-        }
+        let descriptor = try StandardInputRelay.pollableDescriptor(
+            for: context.configuration.standardInputDescriptor
+        )
         let loop = group.next()
         let done = loop.makePromise(of: Void.self)
         do {
