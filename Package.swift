@@ -7,10 +7,20 @@ let swiftSettings: [SwiftSetting] = [
     .treatAllWarnings(as: .error),
 ]
 
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
+let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
+let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
+let serviceLifecycleTestKit = Target.Dependency.product(
+    name: "ServiceLifecycleTestKit",
+    package: "swift-service-lifecycle"
+)
+
 let package = Package(
     name: "ecg-monitor",
     products: [
-        .executable(name: "ecg-monitor", targets: ["Daemon"])
+        .executable(name: "ecg-monitor", targets: ["ecg-monitor"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -40,21 +50,60 @@ let package = Package(
             name: "Stream",
             swiftSettings: swiftSettings
         ),
-        .executableTarget(
-            name: "Daemon",
+        // Pure alarm logic: no I/O, no clock, no NIO, no libsystemd.
+        .target(
+            name: "Alarms",
+            dependencies: ["Stream"],
+            swiftSettings: swiftSettings
+        ),
+        // sd_notify, socket activation, the journal: no ECG knowledge.
+        .target(
+            name: "Systemd",
+            dependencies: ["CSystemd", logging, serviceLifecycle],
+            swiftSettings: swiftSettings
+        ),
+        // The daemon as a library: ingest, window hand-off, inference, alert sinks, configuration, runtime.
+        .target(
+            name: "Monitor",
             dependencies: [
+                "Alarms",
                 "Model",
                 "Stream",
-                "CSystemd",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                "Systemd",
+                logging,
+                nioCore,
+                nioPosix,
+                serviceLifecycle,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // What feeds streams: the simulator, record sources, the protocol writer, pacing.
+        .target(
+            name: "Producers",
+            dependencies: ["Stream", nioCore, nioPosix],
+            swiftSettings: swiftSettings
+        ),
+        // The executable: argument parsing only.
+        .executableTarget(
+            name: "ecg-monitor",
+            dependencies: ["Alarms", "Model", "Monitor", "Producers", "Stream", "Systemd", argumentParser, logging],
+            swiftSettings: swiftSettings
+        ),
+        // Helpers shared by the test targets: sockets, a private journald, daemon processes, test streams.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Model", "Producers", "Stream", "Systemd", logging, nioCore, nioPosix],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        // Alarm fixtures (rules, sample events), pure like the module they feed.
+        .target(
+            name: "AlarmsTestSupport",
+            dependencies: ["Alarms"],
+            path: "Tests/AlarmsTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -69,17 +118,61 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "DaemonTests",
+            name: "AlarmsTests",
+            dependencies: ["Alarms", "AlarmsTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "SystemdTests",
             dependencies: [
-                "Daemon",
-                "Model",
-                "Stream",
-                "CSystemd",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "Systemd",
+                "TestSupport",
+                logging,
                 .product(name: "InMemoryLogging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                serviceLifecycle,
+                serviceLifecycleTestKit,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ProducersTests",
+            dependencies: ["Producers", "Stream", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "MonitorTests",
+            dependencies: [
+                "Alarms",
+                "AlarmsTestSupport",
+                "Model",
+                "Monitor",
+                "Producers",
+                "Stream",
+                "Systemd",
+                "TestSupport",
+                logging,
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                nioCore,
+                nioPosix,
+                serviceLifecycle,
+                serviceLifecycleTestKit,
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EcgMonitorTests",
+            dependencies: [
+                "ecg-monitor",
+                "Alarms",
+                "AlarmsTestSupport",
+                "Model",
+                "Monitor",
+                "Producers",
+                "Stream",
+                "Systemd",
+                "TestSupport",
+                argumentParser,
+                logging,
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,208 @@
+/// Turns per-window probabilities and technical flags into alarm transitions, per stream × class.
+///
+/// Pure: no I/O, no clock (time is stream time, from the windows). Each call touches one stream's state only
+/// and returns the events it caused, one per transition, in a fixed order (technical before findings, then
+/// by lead / model output order).
+///
+/// Rules, per stream and alerting class (see docs/alarms.md):
+/// - aggregate: the max (or mean) probability of the classified windows lying within the last
+///   ``AlarmRules/spanSeconds`` of stream time;
+/// - raise after ``AlarmRules/confirmCount`` consecutive evaluations with aggregate ≥ threshold;
+/// - clear after ``AlarmRules/clearCount`` consecutive evaluations with aggregate < threshold − hysteresis;
+/// - `high` alarms latch: once raised they stay raised when the condition ends, until ``acknowledge(stream:code:)``
+///   or the stream ends; an alarm acknowledged while its condition holds clears like a non-latching one;
+/// - a window with a technical fault is not classified (``skip(stream:startSeconds:endSeconds:flags:)``): finding
+///   alarms keep their state and counts, technical alarms are debounced over consecutive windows.
+public struct AlarmEngine: Sendable {
+    /// Streams that ended unexpectedly whose alarm is kept, at most this many (the oldest is forgotten).
+    public static let lostStreamCapacity = 1024
+
+    /// The rules in force.
+    public internal(set) var rules: AlarmRules
+    var streams: [String: StreamAlarmState] = [:]
+    /// Streams whose "ended unexpectedly" alarm is active, with the last window seen, oldest first.
+    var lostStreams: [(stream: String, window: (startSeconds: Double, endSeconds: Double))] = []
+
+    /// An engine with no streams.
+    public init(rules: AlarmRules) {
+        self.rules = rules
+    }
+
+    /// Streams with state (that have sent a window or stalled and not ended).
+    public var streamCount: Int { streams.count }
+
+    /// Alarms currently raised, over all streams, technical included.
+    public var activeAlarmCount: Int {
+        streams.values.reduce(lostStreams.count) { $0 + $1.activeAlarmCount }
+    }
+
+    // MARK: - Windows
+
+    /// Evaluates one classified window.
+    ///
+    /// - Parameters:
+    ///   - stream: The stream's id.
+    ///   - startSeconds: Window start, stream seconds.
+    ///   - endSeconds: Window end, stream seconds; not before the previous window's end.
+    ///   - probabilities: One per model output, in output order, each in 0...1.
+    /// - Returns: The transitions, one event each.
+    /// - Throws: ``AlarmsError/badProbabilities(stream:reason:)``, ``AlarmsError/badWindowTimes(stream:startSeconds:endSeconds:)``
+    ///   or ``AlarmsError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``; the stream's state is then
+    ///   unchanged.
+    public mutating func classify(
+        stream: String,
+        startSeconds: Double,
+        endSeconds: Double,
+        probabilities: [Float]
+    ) throws(AlarmsError) -> [AlertEvent] {
+        guard probabilities.count == rules.classCount else {
+            throw .badProbabilities(
+                stream: stream,
+                reason: "\(probabilities.count) values for a model with \(rules.classCount) classes"
+            )
+        }
+        if let index = probabilities.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+            throw .badProbabilities(stream: stream, reason: "output \(index) is \(probabilities[index])")
+        }
+        var events = try beginWindow(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
+        events += observeTechnical(stream: stream, flags: TechnicalFlags())
+        var state = streams[stream, default: StreamAlarmState()]
+        state.remember(
+            .init(startSeconds: startSeconds, endSeconds: endSeconds, probabilities: probabilities),
+            spanSeconds: rules.spanSeconds
+        )
+        for (index, rule) in rules.classRules.enumerated() {
+            guard let rule else { continue }
+            var finding = state.findings[index, default: .init()]
+            let transition = finding.evaluate(
+                aggregate: state.aggregate(index, by: rules.aggregation),
+                rule: rule,
+                confirmCount: rules.confirmCount,
+                clearCount: rules.clearCount,
+                hysteresis: rules.hysteresis
+            )
+            state.findings[index] = finding
+            switch transition {
+            case .raised:
+                events.append(findingEvent(.raised, stream: stream, rule: rule, finding: finding, state: state))
+            case .cleared:
+                events.append(
+                    findingEvent(
+                        .cleared,
+                        stream: stream,
+                        rule: rule,
+                        finding: finding,
+                        state: state,
+                        reason: .conditionEnded
+                    )
+                )
+            case nil:
+                break
+            }
+        }
+        streams[stream] = state
+        return events
+    }
+
+    /// Records a window that was not classified because of a technical fault.
+    ///
+    /// - Parameters:
+    ///   - stream: The stream's id.
+    ///   - startSeconds: Window start, stream seconds.
+    ///   - endSeconds: Window end, stream seconds; not before the previous window's end.
+    ///   - flags: The faults found in the window.
+    /// - Returns: The technical transitions, one event each.
+    /// - Throws: ``AlarmsError/badWindowTimes(stream:startSeconds:endSeconds:)`` or
+    ///   ``AlarmsError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``.
+    public mutating func skip(
+        stream: String,
+        startSeconds: Double,
+        endSeconds: Double,
+        flags: TechnicalFlags
+    ) throws(AlarmsError) -> [AlertEvent] {
+        var events = try beginWindow(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
+        events += observeTechnical(stream: stream, flags: flags)
+        return events
+    }
+
+    /// Checks the window's order, notes it, and clears a stall or a lost-stream alarm it ends.
+    private mutating func beginWindow(
+        stream: String,
+        startSeconds: Double,
+        endSeconds: Double
+    ) throws(AlarmsError) -> [AlertEvent] {
+        guard startSeconds.isFinite, endSeconds.isFinite, startSeconds >= 0, startSeconds <= endSeconds else {
+            throw .badWindowTimes(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
+        }
+        var state = streams[stream, default: StreamAlarmState()]
+        if let previous = state.lastWindow, endSeconds < previous.endSeconds {
+            throw .windowOutOfOrder(stream: stream, endSeconds: endSeconds, previousEndSeconds: previous.endSeconds)
+        }
+        var events: [AlertEvent] = []
+        state.lastWindow = (startSeconds, endSeconds)
+        if state.isStalled {
+            state.isStalled = false
+            events.append(
+                technicalEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .conditionEnded)
+            )
+        }
+        if let lost = lostStreams.firstIndex(where: { $0.stream == stream }) {
+            lostStreams.remove(at: lost)
+            events.append(
+                technicalEvent(
+                    .technicalCleared,
+                    stream: stream,
+                    .streamEndedUnexpectedly,
+                    state.lastWindow,
+                    .streamResumed
+                )
+            )
+        }
+        streams[stream] = state
+        return events
+    }
+
+    // MARK: - Events
+
+    func findingEvent(
+        _ kind: AlertEvent.Kind,
+        stream: String,
+        rule: AlarmRules.ClassRule,
+        finding: StreamAlarmState.FindingState,
+        state: StreamAlarmState,
+        reason: AlertEvent.ClearReason? = nil
+    ) -> AlertEvent {
+        AlertEvent(
+            kind: kind,
+            stream: stream,
+            subject: .finding(code: rule.code, description: rule.description),
+            priority: rule.priority,
+            probability: finding.lastAggregate,
+            threshold: rule.threshold,
+            windowStartSeconds: state.lastWindow?.startSeconds ?? 0,
+            windowEndSeconds: state.lastWindow?.endSeconds ?? 0,
+            reason: reason,
+            model: rules.model
+        )
+    }
+
+    func technicalEvent(
+        _ kind: AlertEvent.Kind,
+        stream: String,
+        _ condition: TechnicalCondition,
+        _ window: (startSeconds: Double, endSeconds: Double)?,
+        _ reason: AlertEvent.ClearReason? = nil,
+        lead: Int? = nil
+    ) -> AlertEvent {
+        AlertEvent(
+            kind: kind,
+            stream: stream,
+            subject: .technical(condition, lead: lead.map { rules.leadName($0) }),
+            priority: condition.priority,
+            windowStartSeconds: window?.startSeconds ?? 0,
+            windowEndSeconds: window?.endSeconds ?? 0,
+            reason: reason,
+            model: rules.model
+        )
+    }
+}

@@ -1,0 +1,106 @@
+/// The alarm rules resolved against one model: which outputs alert, at what threshold and priority, and the
+/// debounce and aggregation settings. Built from the configuration at start-up and again on every reload.
+public struct AlarmRules: Sendable, Equatable {
+    /// One output class of the model, as its metadata describes it.
+    public struct ModelClass: Sendable, Equatable {
+        /// SCP code, e.g. `AFIB`.
+        public var code: String
+        /// Human description, e.g. `atrial fibrillation`.
+        public var description: String
+        /// The probability at or above which the model's training counts the class present.
+        public var threshold: Float
+
+        /// A class as the model describes it.
+        public init(code: String, description: String, threshold: Float) {
+            self.code = code
+            self.description = description
+            self.threshold = threshold
+        }
+    }
+
+    /// The rule of one alerting class.
+    public struct ClassRule: Sendable, Equatable {
+        /// SCP code.
+        public var code: String
+        /// Human description.
+        public var description: String
+        /// Threshold in force: the config's override, else the model's.
+        public var threshold: Float
+        /// Priority of its alarm.
+        public var priority: AlarmPriority
+    }
+
+    /// One entry per model output, in output order; nil where the class does not alert.
+    public var classRules: [ClassRule?]
+    /// How windows are combined over the span.
+    public var aggregation: AlarmAggregation
+    /// Aggregation span, stream seconds.
+    public var spanSeconds: Double
+    /// Consecutive evaluations at or above threshold that raise.
+    public var confirmCount: Int
+    /// Consecutive evaluations below threshold − hysteresis that clear.
+    public var clearCount: Int
+    /// Clearing margin below the threshold.
+    public var hysteresis: Float
+    /// Consecutive faulty windows that raise a window-based technical alarm.
+    public var technicalRaiseCount: Int
+    /// Consecutive clean windows that clear it.
+    public var technicalClearCount: Int
+    /// Lead names in the model's input order, for technical alarms.
+    public var leadNames: [String]
+    /// The model's name, stamped on every event.
+    public var model: String
+
+    /// Resolves the configured rules against the model's classes.
+    ///
+    /// - Parameters:
+    ///   - alarms: The configured finding rules.
+    ///   - technical: The configured technical debounce.
+    ///   - classes: The model's classes in output order.
+    ///   - leadNames: The model's leads in input order.
+    ///   - model: The model's name.
+    /// - Throws: ``AlarmsError/unknownAlarmClass(key:code:)`` when the configuration names a class the model
+    ///   lacks: a typo must not silently disable an alarm.
+    public init(
+        alarms: AlarmSettings,
+        technical: TechnicalAlarmSettings,
+        classes: [ModelClass],
+        leadNames: [String],
+        model: String
+    ) throws(AlarmsError) {
+        let known = Set(classes.map(\.code))
+        for code in alarms.classes.keys.sorted() where !known.contains(code) {
+            throw .unknownAlarmClass(key: "alarms.classes.\(code)", code: code)
+        }
+        for code in alarms.thresholds.keys.sorted() where !known.contains(code) {
+            throw .unknownAlarmClass(key: "alarms.thresholds.\(code)", code: code)
+        }
+        classRules = classes.map { modelClass in
+            alarms.classes[modelClass.code].map { priority in
+                ClassRule(
+                    code: modelClass.code,
+                    description: modelClass.description,
+                    threshold: alarms.thresholds[modelClass.code].map(Float.init) ?? modelClass.threshold,
+                    priority: priority
+                )
+            }
+        }
+        aggregation = alarms.aggregation
+        spanSeconds = alarms.spanSeconds
+        confirmCount = alarms.confirmCount
+        clearCount = alarms.clearCount
+        hysteresis = Float(alarms.hysteresis)
+        technicalRaiseCount = technical.raiseCount
+        technicalClearCount = technical.clearCount
+        self.leadNames = leadNames
+        self.model = model
+    }
+
+    /// The number of model outputs.
+    public var classCount: Int { classRules.count }
+
+    /// The name of lead `index`, or `lead<index>` past the model's list.
+    public func leadName(_ index: Int) -> String {
+        leadNames.indices.contains(index) ? leadNames[index] : "lead\(index)"
+    }
+}

@@ -1,0 +1,103 @@
+/// How windows' probabilities are combined over the aggregation span.
+public enum AlarmAggregation: String, Sendable, Equatable, CaseIterable {
+    /// The largest probability of the windows in the span (how the model's thresholds were fitted).
+    case max
+    /// The mean probability of the windows in the span.
+    case mean
+}
+
+/// The finding alarms' rules, as configured (`alarms.*`).
+public struct AlarmSettings: Sendable, Equatable {
+    /// The shipped rules (`config/ecg-monitor.yaml`): the max over 10 s, raised after 3 evaluations, cleared
+    /// after 5 with a 0.05 margin, ``defaultClasses`` alerting at the model's thresholds.
+    public static let defaults = AlarmSettings(
+        aggregation: .max,
+        spanSeconds: 10,
+        confirmCount: 3,
+        clearCount: 5,
+        hysteresis: 0.05,
+        classes: defaultClasses,
+        thresholds: [:]
+    )
+
+    /// The PTB-XL "all" classes that alert by default, with their priority; docs/alarms.md gives the reasons.
+    ///
+    /// Rhythm and acute-ischaemia findings a bedside monitor acts on, kept only where the shipped model can be
+    /// trusted with them: at least 50 training positives (so its threshold was fitted on more than a handful of
+    /// validation cases) and a specificity of at least 0.85 on the test fold at that threshold (so at most about
+    /// one record in seven raises it falsely). Resting-ECG morphology and normal statements never alert.
+    public static let defaultClasses: [String: AlarmPriority] = [
+        // Acute subendocardial injury: immediate response.
+        "INJAS": .high, "INJAL": .high,
+        // Arrhythmias and conduction changes that need prompt treatment decisions.
+        "AFIB": .medium, "AFLT": .medium, "CLBBB": .medium, "LNGQT": .medium,
+        // Infarction and ischaemia patterns: to assess promptly.
+        "ASMI": .medium, "ALMI": .medium, "ILMI": .medium, "LMI": .medium,
+        "ISC_": .medium, "ISCAS": .medium, "ISCIL": .medium,
+        // Rate and ectopy: worth knowing, rarely urgent alone.
+        "STACH": .low, "SBRAD": .low, "PVC": .low, "BIGU": .low, "WPW": .low,
+    ]
+
+    /// How probabilities are combined over the span.
+    public var aggregation: AlarmAggregation
+    /// Windows that lie entirely within this many stream seconds before the newest window's end count.
+    public var spanSeconds: Double
+    /// Consecutive evaluations at or above the threshold that raise an alarm.
+    public var confirmCount: Int
+    /// Consecutive evaluations below threshold − hysteresis that clear an alarm.
+    public var clearCount: Int
+    /// Probability margin below the threshold that clearing needs.
+    public var hysteresis: Double
+    /// The classes that alert, by SCP code, with their priority.
+    public var classes: [String: AlarmPriority]
+    /// Thresholds replacing the model's, by SCP code.
+    public var thresholds: [String: Double]
+
+    /// Settings with these values; see the properties.
+    public init(
+        aggregation: AlarmAggregation,
+        spanSeconds: Double,
+        confirmCount: Int,
+        clearCount: Int,
+        hysteresis: Double,
+        classes: [String: AlarmPriority],
+        thresholds: [String: Double]
+    ) {
+        self.aggregation = aggregation
+        self.spanSeconds = spanSeconds
+        self.confirmCount = confirmCount
+        self.clearCount = clearCount
+        self.hysteresis = hysteresis
+        self.classes = classes
+        self.thresholds = thresholds
+    }
+}
+
+/// The technical alarms' limits and debounce, as configured (`technical.*`).
+public struct TechnicalAlarmSettings: Sendable, Equatable {
+    /// The shipped limits: flat below 0.02 mV peak to peak, saturated from 10 mV, raised and cleared after two
+    /// windows.
+    public static let defaults = TechnicalAlarmSettings(
+        flatLineMillivolts: 0.02,
+        saturationMillivolts: 10,
+        raiseCount: 2,
+        clearCount: 2
+    )
+
+    /// A lead whose peak-to-peak amplitude in a window is below this (mV) is flat.
+    public var flatLineMillivolts: Double
+    /// A sample whose magnitude reaches this (mV) is saturated.
+    public var saturationMillivolts: Double
+    /// Consecutive faulty windows that raise a window-based technical alarm.
+    public var raiseCount: Int
+    /// Consecutive clean windows that clear it.
+    public var clearCount: Int
+
+    /// Settings with these values; see the properties.
+    public init(flatLineMillivolts: Double, saturationMillivolts: Double, raiseCount: Int, clearCount: Int) {
+        self.flatLineMillivolts = flatLineMillivolts
+        self.saturationMillivolts = saturationMillivolts
+        self.raiseCount = raiseCount
+        self.clearCount = clearCount
+    }
+}

@@ -1,0 +1,179 @@
+import Alarms
+import Glibc
+import Model
+import Stream
+import Systemd
+
+/// One inference thread's state and loop: it takes its shard's windows from the ``WindowQueue`` in batches,
+/// runs the windows without a technical fault through its own engine, and hands every window's outcome and
+/// every stream ending to the alarm side, in the order the queue delivered them.
+///
+/// Lives on its thread only (not `Sendable`). Every buffer is allocated in `init`: the loop allocates nothing
+/// but the probability array each classified window hands over (``AlertService/Input`` owns one).
+final class InferenceWorker {
+    /// The worker's shard of the queue, also its index in ``InferenceCounters``.
+    let shard: Int
+    private let engine: IncepSE
+    private let queue: WindowQueue
+    private let maxBatch: Int
+    private let windowSamples: Int
+    private let classCount: Int
+    private let pollInterval: Duration
+    private let heartbeat: Heartbeat
+    private let results: AsyncStream<AlertService.Input>.Continuation
+    private let counters: InferenceCounters
+    private let batch: UnsafeMutablePointer<Float>
+    private let logits: UnsafeMutablePointer<Float>
+    private var tags: [WindowQueue.Tag]
+    /// Per tag of the batch: its row in `logits`, or −1 when its window is not classified.
+    private var rows: [Int]
+
+    /// Allocates the engine and the buffers.
+    ///
+    /// - Parameters:
+    ///   - model: The model, shared by every worker.
+    ///   - queue: Where windows come from.
+    ///   - shard: The shard this worker serves.
+    ///   - maxBatch: Entries taken per batch at most.
+    ///   - windowSamples: Samples per lead in a window.
+    ///   - pollInterval: How long a pop waits before the loop beats its heartbeat again.
+    ///   - heartbeat: Beaten on every pass, retired when the loop ends.
+    ///   - results: The alarm side's input.
+    ///   - counters: Where the worker records its windows.
+    /// - Throws: ``ModelError/badInput(reason:)`` when the model's graph cannot run batches of `maxBatch`
+    ///   windows of `windowSamples` samples (a graph with a fixed batch or window size).
+    init(
+        model: Model,
+        queue: WindowQueue,
+        shard: Int,
+        maxBatch: Int,
+        windowSamples: Int,
+        pollInterval: Duration,
+        heartbeat: Heartbeat,
+        results: AsyncStream<AlertService.Input>.Continuation,
+        counters: InferenceCounters
+    ) throws(ModelError) {
+        precondition(queue.windowValueCount == model.plan.inputChannels * windowSamples, "queue and model disagree")
+        engine = IncepSE(model: model, maxBatch: maxBatch, maxTimeSamples: windowSamples)
+        for size in Set([1, maxBatch]) {
+            try engine.validate(batch: size, timeSamples: windowSamples)
+        }
+        self.queue = queue
+        self.shard = shard
+        self.maxBatch = maxBatch
+        self.windowSamples = windowSamples
+        self.pollInterval = pollInterval
+        self.heartbeat = heartbeat
+        self.results = results
+        self.counters = counters
+        classCount = model.plan.outputCount
+        batch = .allocate(capacity: maxBatch * queue.windowValueCount)
+        batch.initialize(repeating: 0, count: maxBatch * queue.windowValueCount)
+        logits = .allocate(capacity: maxBatch * classCount)
+        logits.initialize(repeating: 0, count: maxBatch * classCount)
+        tags = Array(repeating: .empty, count: maxBatch)
+        rows = Array(repeating: -1, count: maxBatch)
+    }
+
+    deinit {
+        batch.deallocate()
+        logits.deallocate()
+    }
+
+    /// Serves the shard until the queue is stopped and the shard drained, then retires the heartbeat.
+    func run() {
+        while true {
+            heartbeat.beat()
+            // Read before the pop: a stop seen here means everything published was queued before this pop.
+            let stopping = queue.isStopped
+            let count = queue.popBatch(
+                shard: shard,
+                maxBatch: maxBatch,
+                into: batch,
+                tags: &tags,
+                timeout: pollInterval
+            )
+            if count == 0 {
+                if stopping { break }
+                continue
+            }
+            classify(count)
+            report(count)
+        }
+        heartbeat.retire()
+    }
+
+    /// Moves the windows without a technical fault to the front of the batch and runs them.
+    private func classify(_ count: Int) {
+        let windowValues = queue.windowValueCount
+        var classified = 0
+        for index in 0..<count {
+            rows[index] = -1
+            guard let position = tags[index].batchIndex, !tags[index].info.quality.hasTechnicalFault else { continue }
+            // `classified < position`, so the two windows never overlap.
+            if position != classified {
+                (batch + classified * windowValues).update(from: batch + position * windowValues, count: windowValues)
+            }
+            rows[index] = classified
+            classified += 1
+        }
+        guard classified > 0 else { return }
+        engine.forward(batch, batch: classified, timeSamples: windowSamples, into: logits)
+    }
+
+    /// Hands one input to the alarm side, counting it when the alarm side's buffer was full and dropped its oldest.
+    private func send(_ input: AlertService.Input) {
+        if case .dropped = results.yield(input) { counters.recordDroppedInput(worker: shard) }
+    }
+
+    /// Hands each entry's outcome to the alarm side, in queue order: the window's result, then the stream's end.
+    private func report(_ count: Int) {
+        for index in 0..<count {
+            let tag = tags[index]
+            let info = tag.info
+            if tag.batchIndex != nil {
+                if rows[index] >= 0 {
+                    let row = logits + rows[index] * classCount
+                    let probabilities = [Float](unsafeUninitializedCapacity: classCount) { buffer, initialized in
+                        for c in 0..<classCount { buffer[c] = 1 / (1 + expf(-row[c])) }
+                        initialized = classCount
+                    }
+                    send(
+                        .classified(
+                            stream: info.streamID,
+                            startSeconds: info.startSeconds,
+                            endSeconds: info.endSeconds,
+                            probabilities: probabilities
+                        )
+                    )
+                } else {
+                    send(
+                        .faulty(
+                            stream: info.streamID,
+                            startSeconds: info.startSeconds,
+                            endSeconds: info.endSeconds,
+                            flags: TechnicalFlags(quality: info.quality)
+                        )
+                    )
+                }
+                let latency = tag.publishedAt.duration(to: .now).components
+                counters.record(
+                    worker: shard,
+                    classified: rows[index] >= 0,
+                    latencySeconds: Double(latency.seconds) + Double(latency.attoseconds) * 1e-18
+                )
+            }
+            switch tag.ending {
+            case .expected:
+                send(.ended(stream: info.streamID, expected: true))
+            case .unexpected:
+                send(.ended(stream: info.streamID, expected: false))
+            case .stalled:
+                send(.stalled(stream: info.streamID))
+                send(.ended(stream: info.streamID, expected: false))
+            case nil:
+                break
+            }
+        }
+    }
+}

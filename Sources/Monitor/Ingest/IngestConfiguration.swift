@@ -1,0 +1,48 @@
+import Stream
+import Systemd
+
+/// Everything the ingest service needs, as plain values; the daemon's configuration maps into it.
+struct IngestConfiguration: Sendable {
+    /// Where to bind the UNIX stream socket when none is inherited; `nil` for no socket.
+    var socketPath: String?
+    /// Permission bits of a socket the service binds itself. Default 0o660 (owner and group may connect).
+    var socketMode: UInt32 = 0o660
+    /// A listening socket passed by systemd (``SocketActivation/listeningDescriptor()``), adopted instead of
+    /// binding `socketPath`.
+    var inheritedSocketDescriptor: Int32?
+    /// Whether standard input is one more stream (development runs).
+    var readsStandardInput = false
+    /// The descriptor read as standard input; tests pass one end of a pipe.
+    var standardInputDescriptor: Int32 = 0
+    /// Streams open at once; one more is refused. Default 64.
+    var maxStreams = 64
+    /// Connections at once, header received or not; one more is refused. Default twice `maxStreams`.
+    var maxConnections: Int?
+    /// Per-stream decoder limits; `bufferBytes` is the most bytes buffered per stream.
+    var decoderLimits = DecoderLimits.standard
+    /// A stream that sends nothing for this long is closed, seconds. Default 10.
+    var idleTimeoutSeconds = 10.0
+    /// What streams are turned into.
+    var pipeline: PipelineConfiguration
+
+    /// Connections allowed at once.
+    var connectionLimit: Int { maxConnections ?? 2 * maxStreams }
+
+    /// Checks the values.
+    ///
+    /// - Throws: ``StreamError/badConfiguration(reason:)`` naming the value.
+    func validate() throws(StreamError) {
+        try decoderLimits.validate()
+        guard maxStreams >= 1 else { throw .badConfiguration(reason: "maxStreams must be at least 1") }
+        guard connectionLimit >= maxStreams else {
+            throw .badConfiguration(reason: "maxConnections must be at least maxStreams")
+        }
+        guard idleTimeoutSeconds.isFinite, idleTimeoutSeconds > 0 else {
+            throw .badConfiguration(reason: "idle timeout must be positive")
+        }
+        guard socketMode <= 0o777 else { throw .badConfiguration(reason: "socket mode must be at most 0777") }
+        guard socketPath != nil || readsStandardInput || inheritedSocketDescriptor != nil else {
+            throw .badConfiguration(reason: "no input: neither a socket nor standard input")
+        }
+    }
+}

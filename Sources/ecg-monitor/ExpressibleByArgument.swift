@@ -1,0 +1,11 @@
+import ArgumentParser
+import Monitor
+import Producers
+
+// The option types of the commands live in the libraries, which know nothing of argument parsing.
+
+extension Config.AlertOutput: ExpressibleByArgument {}
+
+extension ECGSimulator.Rhythm: ExpressibleByArgument {}
+
+extension Pace: ExpressibleByArgument {}

@@ -1,0 +1,188 @@
+import Foundation
+import NIOCore
+import Producers
+import Stream
+import Synchronization
+import TestSupport
+
+@testable import Monitor
+
+/// Records ingest events and lets a test wait, without sleeping, until they satisfy a condition.
+///
+/// A wait also ends when its task is cancelled (a test over its time limit), so a failing test fails
+/// instead of hanging the test process.
+final class EventRecorder: Sendable {
+    private struct Waiter {
+        var id: Int
+        var condition: @Sendable ([IngestEvent]) -> Bool
+        var continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var events: [IngestEvent] = []
+        var waiters: [Waiter] = []
+        var nextWaiterID = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Consumes `stream` until it finishes.
+    func consume(_ stream: AsyncStream<IngestEvent>) async {
+        for await event in stream {
+            let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.events.append(event)
+                let events = state.events
+                let ready = state.waiters.filter { $0.condition(events) }.map(\.continuation)
+                state.waiters.removeAll { $0.condition(events) }
+                return ready
+            }
+            ready.forEach { $0.resume() }
+        }
+    }
+
+    var events: [IngestEvent] { state.withLock { $0.events } }
+
+    /// Returns once the events recorded so far satisfy `condition`, or the task is cancelled.
+    func wait(until condition: @escaping @Sendable ([IngestEvent]) -> Bool) async {
+        let id = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let resumeNow = state.withLock { state in
+                    if condition(state.events) || Task.isCancelled { return true }
+                    state.waiters.append(Waiter(id: id, condition: condition, continuation: continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> Waiter? in
+                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume()
+        }
+    }
+
+    /// Returns once an event about `streamID` matching `kind` was recorded.
+    func wait(for streamID: String, _ kind: @escaping @Sendable (IngestEvent) -> Bool) async {
+        await wait { events in events.contains { kind($0) && $0.streamID == streamID } }
+    }
+}
+
+extension IngestEvent {
+    /// The stream an event is about, if it names one.
+    var streamID: String? {
+        switch self {
+        case .opened(let info): info.streamID
+        case .ended(let streamID, _), .endedUnexpectedly(let streamID, _, _), .stalled(let streamID, _): streamID
+        case .refused(let streamID, _): streamID
+        }
+    }
+
+    var isOpened: Bool { if case .opened = self { true } else { false } }
+    var isEnded: Bool { if case .ended = self { true } else { false } }
+    var isEndedUnexpectedly: Bool { if case .endedUnexpectedly = self { true } else { false } }
+}
+
+/// An ingest service on a socket in a temporary directory, with window collectors on every shard.
+struct IngestHarness {
+    let service: IngestService
+    let queue: WindowQueue
+    let recorder: EventRecorder
+    let collectors: [WindowCollector]
+    let socketPath: String
+    /// The temporary directory holding the socket.
+    let directory: String
+    private let eventTask: Task<Void, Never>
+
+    /// Starts the service; `configure` adjusts the defaults (12 leads at 100 Hz, 250/50 windows, 2 shards).
+    static func start(
+        shards: Int = 2,
+        configure: (inout IngestConfiguration) -> Void = { _ in }
+    ) async throws -> IngestHarness {
+        let directory = try DaemonTestSupport.temporaryDirectory()
+        var configuration = IngestConfiguration(
+            socketPath: directory + "/ingest.sock",
+            pipeline: try DaemonTestSupport.pipelineConfiguration()
+        )
+        // Slow machines (or sanitizers) must not turn a waiting test stream into an idle timeout.
+        configuration.idleTimeoutSeconds = 60
+        configure(&configuration)
+        let queue = try WindowQueue(
+            capacity: configuration.maxStreams,
+            windowValueCount: configuration.pipeline.windowValueCount,
+            shardCount: shards
+        )
+        let (events, continuation) = IngestEvent.makeStream(keepingNewest: 10_000)
+        let service: IngestService
+        do {
+            service = try await IngestService.start(
+                configuration: configuration,
+                queue: queue,
+                events: continuation,
+                logger: DaemonTestSupport.logger
+            )
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        let recorder = EventRecorder()
+        let eventTask = Task { await recorder.consume(events) }
+        return IngestHarness(
+            service: service,
+            queue: queue,
+            recorder: recorder,
+            collectors: (0..<shards).map { WindowCollector(queue: queue, shard: $0) },
+            socketPath: configuration.socketPath ?? "",
+            directory: directory,
+            eventTask: eventTask,
+            continuation: continuation
+        )
+    }
+
+    private let continuation: AsyncStream<IngestEvent>.Continuation
+
+    private init(
+        service: IngestService,
+        queue: WindowQueue,
+        recorder: EventRecorder,
+        collectors: [WindowCollector],
+        socketPath: String,
+        directory: String,
+        eventTask: Task<Void, Never>,
+        continuation: AsyncStream<IngestEvent>.Continuation
+    ) {
+        self.service = service
+        self.queue = queue
+        self.recorder = recorder
+        self.collectors = collectors
+        self.socketPath = socketPath
+        self.directory = directory
+        self.eventTask = eventTask
+        self.continuation = continuation
+    }
+
+    /// Sends `bytes` as one connection, then (before half-closing) waits for `whileOpen`; returns the daemon's reply.
+    func send(_ bytes: [UInt8], whileOpen: @Sendable () async -> Void = {}) async throws -> String {
+        try await SocketOutput.withConnection(socketPath: socketPath) { output in
+            try await output.write(bytes)
+            await whileOpen()
+        }.reply
+    }
+
+    /// Stops the collectors and the event recording, and removes the temporary directory.
+    func finish() async {
+        for collector in collectors { await collector.stop() }
+        continuation.finish()
+        await eventTask.value
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Every window delivered so far, by stream.
+    var windowsByStream: [String: [WindowCollector.Window]] {
+        Dictionary(grouping: collectors.flatMap { $0.windows.withLock { $0 } }, by: \.tag.info.streamID)
+    }
+}
