@@ -111,5 +111,5 @@ package struct FileClassifier {
             aggregate: Report.Aggregate(probabilities: maximum))
     }
 
-    private static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
+    static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 }
