@@ -11,6 +11,7 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let logging = Target.Dependency.product(name: "Logging", package: "swift-log")
 let nioCore = Target.Dependency.product(name: "NIOCore", package: "swift-nio")
 let nioPosix = Target.Dependency.product(name: "NIOPosix", package: "swift-nio")
+let system = Target.Dependency.product(name: "SystemPackage", package: "swift-system")
 let serviceLifecycle = Target.Dependency.product(name: "ServiceLifecycle", package: "swift-service-lifecycle")
 let serviceLifecycleTestKit = Target.Dependency.product(
     name: "ServiceLifecycleTestKit",
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.0.0", traits: ["YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
     ],
     targets: [
         .systemLibrary(
@@ -59,7 +61,7 @@ let package = Package(
         // sd_notify, socket activation, the journal: no ECG knowledge.
         .target(
             name: "Systemd",
-            dependencies: ["CSystemd", logging, serviceLifecycle],
+            dependencies: ["CSystemd", logging, serviceLifecycle, system],
             swiftSettings: swiftSettings
         ),
         // The daemon as a library: ingest, window hand-off, inference, alert sinks, configuration, runtime.
@@ -74,6 +76,7 @@ let package = Package(
                 nioCore,
                 nioPosix,
                 serviceLifecycle,
+                system,
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
@@ -83,7 +86,7 @@ let package = Package(
         // What feeds streams: the simulator, record sources, the protocol writer, pacing.
         .target(
             name: "Producers",
-            dependencies: ["Stream", nioCore, nioPosix],
+            dependencies: ["Stream", nioCore, nioPosix, system],
             swiftSettings: swiftSettings
         ),
         // The executable: argument parsing only.
@@ -119,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AlarmsTests",
-            dependencies: ["Alarms", "AlarmsTestSupport"],
+            dependencies: ["Alarms", "AlarmsTestSupport", "Stream"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

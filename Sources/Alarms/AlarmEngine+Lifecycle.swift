@@ -1,3 +1,5 @@
+import Stream
+
 extension AlarmEngine {
     // MARK: - Technical alarms
 
@@ -6,14 +8,14 @@ extension AlarmEngine {
         guard var state = streams[stream] else { return [] }
         var keys = Set(state.technical.keys)
         for condition in TechnicalCondition.allCases where condition.isPerLead {
-            for lead in flags.leads(with: condition) {
+            for lead in flags.leads(with: condition).leadIndices {
                 keys.insert(.init(condition: condition, lead: lead))
             }
         }
         var events: [AlertEvent] = []
         for key in keys.sorted() {
             var technical = state.technical[key, default: .init()]
-            let faulty = key.lead.map { flags.leads(with: key.condition).contains($0) } ?? false
+            let faulty = key.lead.map { flags.leads(with: key.condition).contains(leadIndex: $0) } ?? false
             if technical.observe(
                 faulty: faulty,
                 raiseCount: rules.technicalRaiseCount,

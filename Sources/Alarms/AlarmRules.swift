@@ -1,23 +1,6 @@
 /// The alarm rules resolved against one model: which outputs alert, at what threshold and priority, and the
 /// debounce and aggregation settings. Built from the configuration at start-up and again on every reload.
 public struct AlarmRules: Sendable, Equatable {
-    /// One output class of the model, as its metadata describes it.
-    public struct ModelClass: Sendable, Equatable {
-        /// SCP code, e.g. `AFIB`.
-        public var code: String
-        /// Human description, e.g. `atrial fibrillation`.
-        public var description: String
-        /// The probability at or above which the model's training counts the class present.
-        public var threshold: Float
-
-        /// A class as the model describes it.
-        public init(code: String, description: String, threshold: Float) {
-            self.code = code
-            self.description = description
-            self.threshold = threshold
-        }
-    }
-
     /// The rule of one alerting class.
     public struct ClassRule: Sendable, Equatable {
         /// SCP code.
@@ -56,7 +39,8 @@ public struct AlarmRules: Sendable, Equatable {
     /// - Parameters:
     ///   - alarms: The configured finding rules.
     ///   - technical: The configured technical debounce.
-    ///   - classes: The model's classes in output order.
+    ///   - classes: The model's classes in output order: SCP code, description, and the probability at or above
+    ///     which the model's training counts the class present.
     ///   - leadNames: The model's leads in input order.
     ///   - model: The model's name.
     /// - Throws: ``AlarmsError/unknownAlarmClass(key:code:)`` when the configuration names a class the model
@@ -64,7 +48,7 @@ public struct AlarmRules: Sendable, Equatable {
     public init(
         alarms: AlarmSettings,
         technical: TechnicalAlarmSettings,
-        classes: [ModelClass],
+        classes: [(code: String, description: String, threshold: Float)],
         leadNames: [String],
         model: String
     ) throws(AlarmsError) {

@@ -1,3 +1,5 @@
+import Stream
+
 extension AlertEvent {
     /// The event as one line of JSON (no trailing newline), for `--alerts json` and `alerts --json`.
     ///
@@ -15,29 +17,11 @@ extension AlertEvent {
         pairs += fields
         let members = pairs.map { name, value in
             switch value {
-            case .text(let text): "\(Self.jsonString(name)):\(Self.jsonString(text))"
-            case .number(let number): "\(Self.jsonString(name)):\(number)"
+            case .text(let text): "\(JSONValue.quoted(name)):\(JSONValue.quoted(text))"
+            case .number(let number): "\(JSONValue.quoted(name)):\(number)"
             }
         }
         return "{" + members.joined(separator: ",") + "}"
     }
 
-    /// `text` as a JSON string literal (RFC 8259 escapes).
-    static func jsonString(_ text: String) -> String {
-        var escaped = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": escaped += "\\\""
-            case "\\": escaped += "\\\\"
-            case "\n": escaped += "\\n"
-            case "\r": escaped += "\\r"
-            case "\t": escaped += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: escaped.unicodeScalars.append(scalar)
-            }
-        }
-        return escaped + "\""
-    }
 }

@@ -13,9 +13,9 @@ public struct TechnicalFlags: Sendable, Equatable {
 
     /// Flags with the given faulty leads (none by default).
     public init(
-        flatLeads: LeadSet = LeadSet(),
-        saturatedLeads: LeadSet = LeadSet(),
-        nonFiniteLeads: LeadSet = LeadSet()
+        flatLeads: LeadSet = [],
+        saturatedLeads: LeadSet = [],
+        nonFiniteLeads: LeadSet = []
     ) {
         self.flatLeads = flatLeads
         self.saturatedLeads = saturatedLeads
@@ -29,7 +29,7 @@ public struct TechnicalFlags: Sendable, Equatable {
     ///
     /// - Parameters:
     ///   - window: Leads-major `[leads][samplesPerLead]`, row-major, millivolts, before any preprocessing.
-    ///   - leads: Number of leads in the window, at most ``LeadSet/capacity``.
+    ///   - leads: Number of leads in the window, at most 16 (what a ``LeadSet`` holds).
     ///   - samplesPerLead: Samples of each lead, at least 1.
     ///   - flatLineMillivolts: A lead whose max − min is below this is flat.
     ///   - saturationMillivolts: A sample whose magnitude is at least this is saturated.
@@ -41,7 +41,7 @@ public struct TechnicalFlags: Sendable, Equatable {
         flatLineMillivolts: Float,
         saturationMillivolts: Float
     ) {
-        precondition(leads > 0 && leads <= LeadSet.capacity, "lead count \(leads) outside 1...\(LeadSet.capacity)")
+        precondition(leads > 0 && leads <= 16, "lead count \(leads) outside 1...16")
         precondition(samplesPerLead > 0 && window.count == leads * samplesPerLead, "window is not [leads][samples]")
         self.init()
         for lead in 0..<leads {
@@ -58,14 +58,14 @@ public struct TechnicalFlags: Sendable, Equatable {
                 high = max(high, sample)
             }
             if !finite {
-                nonFiniteLeads.insert(lead)
+                nonFiniteLeads.insert(LeadSet(leadIndex: lead))
                 continue
             }
             if high - low < flatLineMillivolts {
-                flatLeads.insert(lead)
+                flatLeads.insert(LeadSet(leadIndex: lead))
             }
             if max(high, -low) >= saturationMillivolts {
-                saturatedLeads.insert(lead)
+                saturatedLeads.insert(LeadSet(leadIndex: lead))
             }
         }
     }
@@ -77,11 +77,10 @@ public struct TechnicalFlags: Sendable, Equatable {
     /// flat). A window whose only fault is a gap of lost frames has no per-lead flag: it is not classified, and
     /// raises no technical alarm of its own.
     public init(quality: SignalQuality) {
-        let nonFinite = quality.nonFiniteLeads.leadIndices
         self.init(
-            flatLeads: LeadSet(quality.flatLeads.leadIndices.filter { !nonFinite.contains($0) }),
-            saturatedLeads: LeadSet(quality.saturatedLeads.leadIndices.filter { !nonFinite.contains($0) }),
-            nonFiniteLeads: LeadSet(nonFinite)
+            flatLeads: quality.flatLeads.subtracting(quality.nonFiniteLeads),
+            saturatedLeads: quality.saturatedLeads.subtracting(quality.nonFiniteLeads),
+            nonFiniteLeads: quality.nonFiniteLeads
         )
     }
 
@@ -96,7 +95,7 @@ public struct TechnicalFlags: Sendable, Equatable {
         case .leadOff: flatLeads
         case .saturation: saturatedLeads
         case .nonFiniteSamples: nonFiniteLeads
-        case .streamStalled, .streamEndedUnexpectedly: LeadSet()
+        case .streamStalled, .streamEndedUnexpectedly: []
         }
     }
 }

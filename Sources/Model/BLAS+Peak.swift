@@ -26,7 +26,7 @@ extension BLAS {
             let start = clock.now
             multiply(m: size, n: size, k: size, a, lda: size, b, ldb: size, into: c, ldc: size)
             let elapsed = start.duration(to: clock.now)
-            let secondsTaken = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let secondsTaken = elapsed / .seconds(1)
             if secondsTaken > 0 {
                 best = max(best, 2 * Double(size) * Double(size) * Double(size) / secondsTaken / 1e9)
             }

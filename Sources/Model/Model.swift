@@ -10,6 +10,12 @@ public struct Model: Sendable {
     public let plan: ModelPlan
     /// The weights, BatchNorm folded.
     public let weights: ModelWeights
+    /// The probability a logit of the model stands for: the logistic function, the outputs being independent
+    /// binary classifiers.
+    public static func probability(logit: Float) -> Float {
+        Layers.sigmoid(logit)
+    }
+
     /// Things the caller should log (a model without metadata runs with defaults).
     public var warnings: [String] { config.warning.map { [$0] } ?? [] }
 

@@ -1,6 +1,6 @@
-import Glibc
 import NIOCore
 import NIOPosix
+import SystemPackage
 
 /// Where a producer tool (replay, simulate) writes protocol bytes.
 public protocol ProtocolOutput: Sendable {
@@ -23,14 +23,10 @@ public struct StandardOutput: ProtocolOutput {
     /// Writes all of `bytes`.
     public func write(_ bytes: [UInt8]) async throws {
         try await NIOThreadPool.singleton.runIfActive {
-            var remaining = bytes[...]
-            while !remaining.isEmpty {
-                let written = remaining.withUnsafeBytes { Glibc.write(STDOUT_FILENO, $0.baseAddress, $0.count) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ProtocolOutputError(description: "writing to standard output failed with errno \(errno)")
-                }
-                remaining = remaining.dropFirst(written)
+            do {
+                try FileDescriptor.standardOutput.writeAll(bytes)
+            } catch {
+                throw ProtocolOutputError(description: "writing to standard output failed: \(error)")
             }
         }
     }

@@ -1,6 +1,7 @@
 import Glibc
+import SystemPackage
 
-/// Writes whole texts to a file descriptor: partial writes looped, `EINTR` retried.
+/// Writes whole texts to a file descriptor: partial writes looped, `EINTR` retried (swift-system's `writeAll`).
 public struct FileDescriptorOutput: Sendable {
     /// Standard output.
     public static let standardOutput = FileDescriptorOutput(descriptor: STDOUT_FILENO)
@@ -22,17 +23,11 @@ public struct FileDescriptorOutput: Sendable {
     ///
     /// The corresponding C function is `write`.
     public func write(_ text: String) throws(SystemdError) {
-        let bytes = Array(text.utf8)
-        var written = 0
-        while written < bytes.count {
-            let result = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress.map { $0 + written }, buffer.count - written)
-            }
-            if result < 0 {
-                if errno == EINTR { continue }
-                throw .systemCall(name: "write", errno: errno)
-            }
-            written += result
+        do {
+            try FileDescriptor(rawValue: descriptor).writeAll(text.utf8)
+        } catch {
+            // swift-system throws only `Errno`.
+            throw .systemCall(name: "write", errno: (error as? Errno)?.rawValue ?? EIO)
         }
     }
 }

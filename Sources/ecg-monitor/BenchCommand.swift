@@ -163,8 +163,7 @@ struct BenchCommand: ParsableCommand {
                             let cpuEnded = threadCPUSeconds()
                             let ended = clock.now
                             guard ended <= deadline else { break }
-                            let d = began.duration(to: ended).components
-                            wall.append(Double(d.seconds) + Double(d.attoseconds) * 1e-18)
+                            wall.append(began.duration(to: ended) / .seconds(1))
                             cpu.append(cpuEnded - cpuBegan)
                         }
                         results.withLock { $0.append((wall, cpu)) }

@@ -22,9 +22,9 @@ package func makeRules(
         alarms: alarms,
         technical: TechnicalAlarmSettings.defaults,
         classes: [
-            .init(code: "NORM", description: "normal ECG", threshold: 0.5),
-            .init(code: "AFIB", description: "atrial fibrillation", threshold: 0.5),
-            .init(code: "3AVB", description: "third degree AV block", threshold: 0.6),
+            (code: "NORM", description: "normal ECG", threshold: 0.5),
+            (code: "AFIB", description: "atrial fibrillation", threshold: 0.5),
+            (code: "3AVB", description: "third degree AV block", threshold: 0.6),
         ],
         leadNames: ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"],
         model: "test-model"

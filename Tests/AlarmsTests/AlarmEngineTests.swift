@@ -1,4 +1,5 @@
 import AlarmsTestSupport
+import Stream
 import Testing
 
 @testable import Alarms
@@ -142,7 +143,7 @@ struct ScriptedStream {
     @Test func skipsFaultyWindowsWithoutTouchingFindingCounts() throws {
         var script = ScriptedStream(engine: AlarmEngine(rules: try makeRules()))
         #expect(try script.feed(afib: [0.9, 0.9]).isEmpty)
-        let flatV1 = TechnicalFlags(flatLeads: LeadSet([6]))
+        let flatV1 = TechnicalFlags(flatLeads: LeadSet(leadIndex: 6))
         let technical = try script.skip([flatV1, flatV1, flatV1])
         #expect(technical.map(\.kind) == [.technicalRaised])
         #expect(technical.first?.subject == .technical(.leadOff, lead: "V1"))
@@ -158,7 +159,7 @@ struct ScriptedStream {
     @Test func raisesOneTechnicalAlarmPerFaultyLead() throws {
         var script = ScriptedStream(engine: AlarmEngine(rules: try makeRules()))
         _ = try script.feed(afib: [0.1])
-        let flags = TechnicalFlags(flatLeads: LeadSet([0, 1]), saturatedLeads: LeadSet([7]))
+        let flags = TechnicalFlags(flatLeads: [LeadSet(leadIndex: 0), LeadSet(leadIndex: 1)], saturatedLeads: LeadSet(leadIndex: 7))
         let events = try script.skip([flags, flags, flags, flags])
         #expect(
             events.map(\.subject) == [

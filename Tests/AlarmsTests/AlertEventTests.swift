@@ -92,10 +92,6 @@ import Testing
         #expect(finding["time"] as? String == "1970-01-01T00:00:00.000000Z")
     }
 
-    @Test func jsonStringsEscapeControlCharacters() {
-        #expect(AlertEvent.jsonString("a\"b\\c\nd\u{1}é") == "\"a\\\"b\\\\c\\nd\\u0001é\"")
-    }
-
     @Test func formatsFixedDecimals() {
         #expect(AlertEvent.format(0.005, digits: 2) == "0.01")
         #expect(AlertEvent.format(12, digits: 1) == "12.0")

@@ -57,7 +57,7 @@ final class OutputPipe {
             )
         }
         continuation.yield(.classified(stream: "bed-1", startSeconds: 1.5, endSeconds: 4, probabilities: [0.9]))
-        let flat = TechnicalFlags(flatLeads: LeadSet([0]))
+        let flat = TechnicalFlags(flatLeads: LeadSet(leadIndex: 0))
         continuation.yield(.faulty(stream: "bed-2", startSeconds: 0, endSeconds: 2.5, flags: flat))
         continuation.yield(.faulty(stream: "bed-2", startSeconds: 0.5, endSeconds: 3, flags: flat))
         continuation.yield(.reload(try makeRules(classes: ["3AVB": .high])))

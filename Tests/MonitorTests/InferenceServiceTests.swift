@@ -140,7 +140,7 @@ import Testing
                 Issue.record("expected a faulty window, got \(input)")
                 continue
             }
-            #expect(flags == TechnicalFlags(flatLeads: LeadSet([v3])))
+            #expect(flags == TechnicalFlags(flatLeads: LeadSet(leadIndex: v3)))
         }
         #expect(setup.counters.total.classified == 0 && setup.counters.total.faulty == 2)
         guard case .ended(stream: "bed-2", expected: false) = inputs.last else {

@@ -76,7 +76,8 @@ package final class AlarmEvaluator {
                 ? try engine.logits(for: batch, batch: classified, timeSamples: configuration.windowSamples) : []
             for (info, batchIndex) in pending {
                 if let batchIndex {
-                    let probabilities = (0..<classCount).map { FileClassifier.sigmoid(logits[batchIndex * classCount + $0]) }
+                    let row = batchIndex * classCount
+                    let probabilities = (0..<classCount).map { Model.probability(logit: logits[row + $0]) }
                     outcome.events += try alarms.classify(
                         stream: streamID,
                         startSeconds: info.startSeconds,

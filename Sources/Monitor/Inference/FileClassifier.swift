@@ -96,11 +96,11 @@ package struct FileClassifier {
         return result
     }
 
-    /// The report for windows starting at `starts` with the given logits; probabilities are `sigmoid(logits)`.
+    /// The report for windows starting at `starts` with the given logits; probabilities are ``Model/probability(logit:)`` of them.
     static func report(model: Model, starts: [Int], logits: [[Float]], includeLogits: Bool) -> Report {
         let windows = zip(starts, logits).map { start, values in
             Report.Window(
-                startSample: start, logits: includeLogits ? values : nil, probabilities: values.map(sigmoid))
+                startSample: start, logits: includeLogits ? values : nil, probabilities: values.map(Model.probability(logit:)))
         }
         var maximum = [Float](repeating: 0, count: model.plan.outputCount)
         for window in windows {
@@ -110,6 +110,4 @@ package struct FileClassifier {
             classes: model.config.classes.map(\.code), windows: windows,
             aggregate: Report.Aggregate(probabilities: maximum))
     }
-
-    static func sigmoid(_ x: Float) -> Float { 1 / (1 + exp(-x)) }
 }

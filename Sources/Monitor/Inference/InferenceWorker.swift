@@ -135,7 +135,7 @@ final class InferenceWorker {
                 if rows[index] >= 0 {
                     let row = logits + rows[index] * classCount
                     let probabilities = [Float](unsafeUninitializedCapacity: classCount) { buffer, initialized in
-                        for c in 0..<classCount { buffer[c] = 1 / (1 + expf(-row[c])) }
+                        for c in 0..<classCount { buffer[c] = Model.probability(logit: row[c]) }
                         initialized = classCount
                     }
                     send(
@@ -156,11 +156,11 @@ final class InferenceWorker {
                         )
                     )
                 }
-                let latency = tag.publishedAt.duration(to: .now).components
+                let latency = tag.publishedAt.duration(to: .now)
                 counters.record(
                     worker: shard,
                     classified: rows[index] >= 0,
-                    latencySeconds: Double(latency.seconds) + Double(latency.attoseconds) * 1e-18
+                    latencySeconds: latency / .seconds(1)
                 )
             }
             switch tag.ending {

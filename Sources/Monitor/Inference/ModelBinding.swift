@@ -47,11 +47,7 @@ struct ModelBinding: Sendable {
     ///   lacks.
     func rules(_ config: Config) throws(AlarmsError) -> AlarmRules {
         let classes = zip(model.config.classes, model.config.thresholds).map { modelClass, threshold in
-            AlarmRules.ModelClass(
-                code: modelClass.code,
-                description: modelClass.description,
-                threshold: Float(threshold)
-            )
+            (code: modelClass.code, description: modelClass.description, threshold: Float(threshold))
         }
         return try AlarmRules(
             alarms: config.alarms,

@@ -2,6 +2,7 @@ import Glibc
 import Logging
 import NIOCore
 import Stream
+import SystemPackage
 
 /// One connection (or standard input): bytes → ``FrameDecoder`` → ``StreamPipeline`` → ``WindowQueue``.
 ///
@@ -253,13 +254,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// One short line, written whole (partial writes looped, EINTR retried); a closed stderr is ignored.
     private static func writeToStandardError(_ line: String) {
-        var bytes = Array(line.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { return }
-            bytes = bytes.dropFirst(written)
-        }
+        _ = try? FileDescriptor.standardError.writeAll(line.utf8)
     }
 
     private func summary(_ pipeline: StreamPipeline) -> IngestStreamSummary {

@@ -39,13 +39,13 @@ final class DaemonStatus: Sendable {
         let now = ContinuousClock.Instant.now
         let total = inference.total
         let (seconds, windows) = interval.withLock { interval in
-            let elapsed = interval.start.duration(to: now).components
+            let seconds = interval.start.duration(to: now) / .seconds(1)
             var windows = total
             windows.classified &-= interval.counts.classified
             windows.faulty &-= interval.counts.faulty
             windows.latency = total.latency.subtracting(interval.counts.latency)
             interval = Interval(start: now, counts: total)
-            return (Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18, windows)
+            return (seconds, windows)
         }
         let streams = queue.openStreamsPerShard.reduce(0, +)
         let rate = seconds > 0 ? Double(windows.classified + windows.faulty) / seconds : 0
