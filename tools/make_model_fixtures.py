@@ -10,6 +10,8 @@ Forms covered:
   `ecg.*` metadata. Exported by the default (dynamo) exporter.
 - `seed`: a 1x1 stem, SE on each bottleneck output (1x1 convolutions), even kernels 40/20/10 padded as Keras pads
   them (k=10: 4 left, 5 right), a residual shortcut every block, no metadata. Exported by both exporters.
+- `tiny_sigmoid`: `tiny` with a final sigmoid, as exports that output probabilities end; its cases name `tiny`'s
+  logits (the engine reads the logits before the Sigmoid) and its own ONNX Runtime output as `probabilities`.
 Every BatchNorm gets random running statistics and affine parameters so that folding them at load is exercised.
 """
 
@@ -114,6 +116,17 @@ class IncepSE(nn.Module):
                 x = F.relu(x + self.shortcuts[i // self.residual_every](residual))
                 residual = x
         return self.head(x.mean(dim=2))
+
+
+class WithSigmoid(nn.Module):
+    """A network whose output is probabilities: the same logits through a final sigmoid."""
+
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return torch.sigmoid(self.net(x))
 
 
 def randomise_batch_norms(net: nn.Module, gen: torch.Generator) -> None:
@@ -236,6 +249,30 @@ def make_bad_files(good: Path) -> None:
     save("external_data.onnx", m)
 
 
+def sigmoid_cases(tiny: nn.Module, inputs: dict[int, np.ndarray]) -> list[dict]:
+    """Exports `tiny` ending in a sigmoid; its cases expect `tiny`'s logits, and its ORT output is checked to be
+    their sigmoid."""
+    path = FIXTURES / "tiny_sigmoid.onnx"
+    wrapped = WithSigmoid(tiny).eval()
+    export(wrapped, path, True, {}, False)
+    assert onnx.load(path).graph.node[-1].op_type == "Sigmoid", "the export must end in Sigmoid"
+    cases = []
+    for t, x in inputs.items():
+        for batch in (1, 5):
+            probabilities = run_ort(path, x[:batch])
+            logits = run_ort(FIXTURES / "tiny.onnx", x[:batch])
+            with torch.no_grad():
+                reference = wrapped(torch.from_numpy(x[:batch])).numpy()
+            cases.append({
+                "model": path.name, "input": f"input_t{t}.f32", "batch": batch, "time": t,
+                "classes": int(logits.shape[1]), "logits": f"tiny_t{t}_b{batch}.f32",
+                "probabilities": write_f32(f"tiny_sigmoid_t{t}_b{batch}.f32", probabilities),
+                "torch_vs_ort_max_abs": float(np.abs(reference - probabilities).max()),
+                "sigmoid_of_logits_vs_ort_max_abs": float(np.abs(1 / (1 + np.exp(-logits)) - probabilities).max()),
+            })
+    return cases
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=2024)
@@ -258,12 +295,14 @@ def main() -> None:
     ]
     inputs = {t: torch.randn(5, 12, t, generator=gen).numpy() for t in (250, 1000)}
     cases = []
+    nets = {}
     for t, x in inputs.items():
         write_f32(f"input_t{t}.f32", x)
     for name, form, dynamo, metadata, strip in models:
         net = IncepSE(pool_2d=dynamo, **form)
         randomise_batch_norms(net, gen)
         net.eval()
+        nets[name] = net
         path = FIXTURES / name
         export(net, path, dynamo, metadata, strip)
         for t, x in inputs.items():
@@ -282,11 +321,13 @@ def main() -> None:
                 print(f"{name} T={t} B={batch}: |torch - ort| max {cases[-1]['torch_vs_ort_max_abs']:.2e}, "
                       f"logits range {expected.min():.3f}..{expected.max():.3f}")
         print(f"{name}: {path.stat().st_size / 1e6:.2f} MB, {sum(p.numel() for p in net.parameters())} parameters")
+    cases += sigmoid_cases(nets["tiny.onnx"], inputs)
     make_bad_files(FIXTURES / "tiny.onnx")
     index = {"generator": "tools/make_model_fixtures.py", "seed": args.seed, "torch": torch.__version__,
              "onnxruntime": ort.__version__, "cases": cases}
     (FIXTURES / "index.json").write_text(json.dumps(index, indent=1) + "\n")
     assert all(math.isfinite(c["torch_vs_ort_max_abs"]) and c["torch_vs_ort_max_abs"] < 1e-4 for c in cases)
+    assert all(c.get("sigmoid_of_logits_vs_ort_max_abs", 0) < 1e-6 for c in cases)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ public struct Model: Sendable {
         Layers.sigmoid(logit)
     }
 
+    /// Whether the graph's output was probabilities (it ended in a Sigmoid); the engine reads the logits before
+    /// that Sigmoid either way, so callers apply exactly one sigmoid.
+    public var graphOutputsProbabilities: Bool { plan.droppedFinalSigmoid }
     /// Things the caller should log (a model without metadata runs with defaults).
     public var warnings: [String] { config.warning.map { [$0] } ?? [] }
 

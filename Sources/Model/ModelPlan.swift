@@ -147,6 +147,9 @@ public struct ModelPlan: Sendable {
     public let fixedBatch: Int?
     /// The window length the graph fixes, or nil if dynamic.
     public let fixedTime: Int?
+    /// Whether the graph ended in a Sigmoid (its output was probabilities) that the plan leaves out, so that the
+    /// plan's output is always logits.
+    public let droppedFinalSigmoid: Bool
     let layers: [FusedLayer]
     /// Where the input windows are copied before the first layer.
     let input: SequenceRef
@@ -182,9 +185,10 @@ public struct ModelPlan: Sendable {
         return flops
     }
 
-    /// One line per fused layer, for logs and `--verbose` output.
+    /// One line per fused layer, for logs and `--verbose` output; a last line says when the graph's final Sigmoid
+    /// was left out.
     public var summary: [String] {
-        layers.map { layer in
+        let lines = layers.map { layer in
             switch layer {
             case .convolutions(let group):
                 let kernels = group.convolutions.map { "\($0.output.channels)×k\($0.kernel)" }
@@ -203,13 +207,15 @@ public struct ModelPlan: Sendable {
                     + (gate.pool.map { " + maxpool k\($0.kernel)" } ?? "")
             }
         }
+        return droppedFinalSigmoid ? lines + ["(the graph's final sigmoid left out: logits are read before it)"] : lines
     }
 
     init(
         inputChannels: Int, outputCount: Int, fixedBatch: Int?, fixedTime: Int?, layers: [FusedLayer],
-        input: SequenceRef, output: VectorRef, sequenceSlots: (count: Int, channels: Int),
+        input: SequenceRef, output: VectorRef, droppedFinalSigmoid: Bool, sequenceSlots: (count: Int, channels: Int),
         vectorSlots: (count: Int, channels: Int)
     ) {
+        self.droppedFinalSigmoid = droppedFinalSigmoid
         self.inputChannels = inputChannels
         self.outputCount = outputCount
         self.fixedBatch = fixedBatch

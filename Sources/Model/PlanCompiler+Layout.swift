@@ -7,7 +7,8 @@ extension PlanCompiler {
     }
 
     mutating func finish() throws(ModelError) -> (ModelPlan, ModelWeights) {
-        let (output, outputCount) = try resolveOutput()
+        var (output, outputCount) = try resolveOutput()
+        let droppedSigmoid = dropFinalSigmoid(&output)
         try checkDeclaredShapes()
         deferSqueezeExciteReLUs()
         fuseIntoGates()
@@ -82,7 +83,7 @@ extension PlanCompiler {
         }
         let plan = ModelPlan(
             inputChannels: inputChannels, outputCount: outputCount, fixedBatch: fixedBatch, fixedTime: fixedTime,
-            layers: layers, input: seq(inputTensor), output: vec(output),
+            layers: layers, input: seq(inputTensor), output: vec(output), droppedFinalSigmoid: droppedSigmoid,
             sequenceSlots: (slots.count, slots.channels), vectorSlots: (max(1, vectorSlot.count), vectorWidth))
         let weights = ModelWeights(
             convolutions: convolutionWeights,
@@ -195,6 +196,29 @@ extension PlanCompiler {
             throw .badSignature(reason: "output \(name) is not a per-window vector [batch, classes]")
         }
         return (id, tensors[id].channels)
+    }
+
+    /// Makes the plan end before a final Sigmoid, if the graph has one, so that it yields logits.
+    ///
+    /// Graphs that output probabilities (Keras exports, PyTorch modules ending in `torch.sigmoid`) and graphs that
+    /// output logits must give callers the same thing: they apply the one sigmoid themselves. The Sigmoid is either
+    /// fused into the last dense layer or a layer of its own.
+    ///
+    /// - Parameter output: the output tensor; becomes the Sigmoid's input when one is dropped.
+    /// - Returns: whether a Sigmoid was dropped.
+    private mutating func dropFinalSigmoid(_ output: inout Int) -> Bool {
+        if case .dense(let index) = tensors[output].producer, denses[index].activation == .sigmoid {
+            denses[index].activation = .identity
+            return true
+        }
+        let last = protos.lastIndex {
+            if case .vectorActivation(_, output, .sigmoid) = $0 { return true }
+            return false
+        }
+        guard let last, case .vectorActivation(let input, _, _) = protos[last] else { return false }
+        protos.remove(at: last)
+        output = input
+        return true
     }
 
     /// Compares every declared shape (`value_info`, outputs) with what the compiler derived.

@@ -73,6 +73,18 @@ public struct PipelineConfiguration: Sendable {
         guard quality.saturationMillivolts.isFinite, quality.saturationMillivolts > 0 else {
             throw .badConfiguration(reason: "saturation threshold must be a finite number > 0 mV")
         }
+        guard quality.noiseRatio.isFinite, quality.noiseRatio > 0 else {
+            throw .badConfiguration(reason: "noise ratio threshold must be a finite number > 0")
+        }
+        guard quality.baselineWanderMillivolts.isFinite, quality.baselineWanderMillivolts > 0 else {
+            throw .badConfiguration(reason: "baseline wander threshold must be a finite number > 0 mV")
+        }
+        guard quality.powerlineMillivolts.isFinite, quality.powerlineMillivolts > 0 else {
+            throw .badConfiguration(reason: "powerline threshold must be a finite number > 0 mV")
+        }
+        guard quality.maxMaskedLeads >= 0, quality.maxNoisyLeads >= 0 else {
+            throw .badConfiguration(reason: "the most masked and noisy leads of a window must be >= 0")
+        }
         guard (0...10).contains(maxGapSeconds) else {
             throw .badConfiguration(reason: "maximum gap \(maxGapSeconds) s is outside 0...10")
         }

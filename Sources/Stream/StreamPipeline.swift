@@ -2,9 +2,11 @@
 ///
 /// Per input instant: non-finite values are replaced by the lead's last finite value (so filter state
 /// never becomes NaN) and flagged, as are saturated ones; leads are mapped to the model's order (deriving
-/// III, aVR, aVL, aVF if needed); the polyphase resampler brings them to the model's rate; the raw result
-/// feeds the quality checks and the preprocessed result feeds the model ring. Every `hop` samples after
-/// the first `window`, the window is offered to the caller.
+/// III, aVR, aVL, aVF if needed) and measured for mains interference; the polyphase resampler brings them to
+/// the model's rate; the raw result feeds the quality checks and meter (noise, wander) and the preprocessed
+/// result feeds the model ring. Every `hop` samples after the first `window`, the window is offered to the
+/// caller with its ``SignalQuality``: per-lead faults and flags, the leads masked in its samples, and
+/// whether to classify it.
 public final class StreamPipeline {
     /// Counters since the stream began.
     public struct Statistics: Sendable, Equatable {
@@ -34,6 +36,7 @@ public final class StreamPipeline {
     private let resampler: Resampler
     private let preprocessor: Preprocessor
     private let assembler: WindowAssembler
+    private let meter: SignalQualityMeter
     private let inputFlags: LeadRingBuffer<UInt8>
     private let saturationLimit: Float
     private let maxGapSamples: Int
@@ -85,6 +88,14 @@ public final class StreamPipeline {
         preprocessor = try Preprocessor(steps: configuration.preprocessing, leadCount: modelLeads)
         assembler = WindowAssembler(
             leadCount: modelLeads,
+            windowSamples: configuration.windowSamples,
+            hopSamples: configuration.hopSamples,
+            thresholds: configuration.quality
+        )
+        meter = SignalQualityMeter(
+            leadCount: modelLeads,
+            modelRateHz: configuration.sampleRateHz,
+            inputRateHz: header.sampleRateHz,
             windowSamples: configuration.windowSamples,
             hopSamples: configuration.hopSamples,
             thresholds: configuration.quality
@@ -173,6 +184,7 @@ public final class StreamPipeline {
     private func pushInstant(onWindow: (StreamWindow) -> Void) {
         countInput()
         mapping.apply(sent: sentValues, sentFlags: sentFlags, model: modelValues, modelFlags: modelFlags)
+        meter.appendInput(modelValues)
         resampler.push(modelValues)
         inputFlags.append(modelFlags)
         let modelLeads = configuration.leads.count
@@ -182,14 +194,18 @@ public final class StreamPipeline {
             preprocessor.apply(preprocessed)
             for lead in 0..<modelLeads { preprocessedFloat[lead] = Float(preprocessed[lead]) }
             statistics.outputSamples += 1
+            meter.appendOutput(resampled)
             guard assembler.append(model: preprocessedFloat, raw: resampled, flags: resampledFlags) else { continue }
             statistics.windows += 1
+            var quality = assembler.quality()
+            meter.assess(into: &quality)
+            quality.decideVerdict(configuration.quality)
             let info = WindowInfo(
                 streamID: header.streamID,
                 startSample: Int64(assembler.sampleCount - configuration.windowSamples),
                 sampleCount: configuration.windowSamples,
                 sampleRateHz: configuration.sampleRateHz,
-                quality: assembler.quality()
+                quality: quality
             )
             onWindow(StreamWindow(info: info, assembler: assembler))
         }
@@ -225,6 +241,7 @@ public final class StreamPipeline {
         resampler.testOnly_checkInvariants()
         preprocessor.testOnly_checkInvariants()
         assembler.testOnly_checkInvariants()
+        meter.testOnly_checkInvariants()
         inputFlags.testOnly_checkInvariants()
         precondition(lastAttributedInput < resampler.inputCount)
         precondition(statistics.outputSamples == resampler.outputCount)

@@ -42,12 +42,20 @@ public struct StreamWindow {
         self.assembler = assembler
     }
 
-    /// Copies the preprocessed window into `destination`.
+    /// Copies the preprocessed window into `destination`, with the leads that are off set to zero.
+    ///
+    /// A lead in ``SignalQuality/maskedLeads`` reads 0 at every sample, the value a standardized lead has on
+    /// average, as the model saw masked leads in training; the other leads still carry the window.
     ///
     /// - Parameter destination: `[leads][sampleCount]` row-major, model lead order, model units.
     /// - Complexity: O(leads · samples).
     public func copySamples(into destination: UnsafeMutablePointer<Float>) {
         assembler.model.copyLast(info.sampleCount, into: destination)
+        let masked = info.quality.maskedLeads
+        guard !masked.isEmpty else { return }
+        for lead in 0..<assembler.model.leadCount where masked.contains(leadIndex: lead) {
+            (destination + lead * info.sampleCount).update(repeating: 0, count: info.sampleCount)
+        }
     }
 
     /// Copies the raw window (resampled, before preprocessing) into `destination`.

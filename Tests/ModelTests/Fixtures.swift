@@ -11,6 +11,9 @@ enum Fixtures {
         let time: Int
         let classes: Int
         let logits: String
+        /// For a graph that ends in a Sigmoid, ONNX Runtime's output (probabilities); `logits` are then those of the
+        /// same network without the Sigmoid.
+        let probabilities: String?
 
         var testDescription: String { "\(model) T=\(time) B=\(batch)" }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Model
@@ -96,5 +97,35 @@ import Testing
         let w = ModelWeights.Convolution(
             onnxWeights: [1, 2, 3, 4, 5, 6], outputs: 1, inputs: 2, kernel: 3, scale: [1], shift: [0])
         #expect(w.weights == [1, 4, 2, 5, 3, 6])
+    }
+
+    @Test func leavesOutTheFinalSigmoidOfAGraphThatOutputsProbabilities() throws {
+        let logitEnded = try Model(contentsOf: Fixtures.path("tiny.onnx"))
+        let sigmoidEnded = try Model(contentsOf: Fixtures.path("tiny_sigmoid.onnx"))
+        #expect(!logitEnded.graphOutputsProbabilities && sigmoidEnded.graphOutputsProbabilities)
+        #expect(sigmoidEnded.plan.layers.count == logitEnded.plan.layers.count)
+        #expect(sigmoidEnded.plan.summary.dropLast() == logitEnded.plan.summary[...])
+        guard case .dense(_, _, _, let activation) = try #require(sigmoidEnded.plan.layers.last) else {
+            Issue.record("the plan should end in the dense layer")
+            return
+        }
+        #expect(activation == .identity)
+    }
+
+    @Test(arguments: Fixtures.cases.filter { $0.probabilities != nil })
+    func sigmoidAndLogitEndedExportsGiveTheSameLogits(_ fixture: Fixtures.Case) throws {
+        let input = Array(try Fixtures.floats(fixture.input).prefix(fixture.batch * 12 * fixture.time))
+        func logits(_ name: String) throws -> [Float] {
+            let engine = IncepSE(
+                model: try Model(contentsOf: Fixtures.path(name)), maxBatch: fixture.batch,
+                maxTimeSamples: fixture.time)
+            return try engine.logits(for: input, batch: fixture.batch, timeSamples: fixture.time)
+        }
+        let fromSigmoidEnded = try logits(fixture.model)
+        #expect(fromSigmoidEnded == (try logits("tiny.onnx")))
+        // One sigmoid on the engine's logits gives what ONNX Runtime computed with the graph's own Sigmoid.
+        let probabilities = try Fixtures.floats(try #require(fixture.probabilities))
+        let worst = zip(fromSigmoidEnded, probabilities).map { abs(1 / (1 + expf(-$0)) - $1) }.max() ?? .infinity
+        #expect(probabilities.count == fromSigmoidEnded.count && worst <= 1e-6, "max |Δp| \(worst)")
     }
 }

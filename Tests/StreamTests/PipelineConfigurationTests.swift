@@ -39,6 +39,25 @@ import Testing
                 SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: .nan), [], 1,
                 "saturation"
             ),
+            (
+                SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: 10, noiseRatio: 0),
+                [], 1, "noise ratio"
+            ),
+            (
+                SignalQualityThresholds(
+                    flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: 10, baselineWanderMillivolts: .infinity),
+                [], 1, "baseline wander"
+            ),
+            (
+                SignalQualityThresholds(
+                    flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: 10, powerlineMillivolts: -1),
+                [], 1, "powerline"
+            ),
+            (
+                SignalQualityThresholds(
+                    flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: 10, maxNoisyLeads: -1),
+                [], 1, "masked and noisy"
+            ),
             (.standard, [PreprocessingStep.standardize(mean: [0], std: [1])], 1, "standardize needs 2"),
             (.standard, [], 11, "maximum gap"),
         ] as [(SignalQualityThresholds, [PreprocessingStep], Double, String)]
