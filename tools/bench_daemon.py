@@ -5,7 +5,7 @@ Run from the repository root after `swift build -c release`:
     python3 tools/bench_daemon.py --streams 50,100,150 [--seconds 40] [--record ../shared/ecg-samples/...]
 
 For each N: a fresh daemon (default model, default workers, `input.max_streams` raised to N, alerts as JSON lines
-to /dev/null) and `--groups` processes of `ecg-monitor replay RECORD --parallel N/groups --speed 1 --loop
+to /dev/null) and `--groups` processes of `ecg-monitor replay RECORD --live --parallel N/groups --speed 1 --loop
 --seconds S`, started evenly over one 0.5 s hop so that the streams' windows do not all complete at the same
 instant (`--groups 1`: every stream in step, the worst case for latency). The first status interval (streams
 connecting) is left out; over the rest it reports the windows per second against the 2·N a real-time 500 Hz
@@ -84,7 +84,7 @@ def run_once(binary: str, record: str, streams: int, groups: int, seconds: float
                 for group in range(groups):
                     count = streams // groups + (1 if group < streams % groups else 0)
                     replays.append(subprocess.Popen(
-                        [binary, "replay", record, "--socket", ingest, "--parallel", str(count), "--speed", "1",
+                        [binary, "replay", record, "--live", "--socket", ingest, "--parallel", str(count), "--speed", "1",
                          "--loop", "--seconds", str(seconds), "--stream-id", f"g{group}"],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     ))

@@ -7,19 +7,27 @@ extension AlarmEngine {
     mutating func observeTechnical(stream: String, flags: TechnicalFlags) -> [AlertEvent] {
         guard var state = streams[stream] else { return [] }
         var keys = Set(state.technical.keys)
-        for condition in TechnicalCondition.allCases where condition.isPerLead {
+        for condition in TechnicalCondition.allCases {
             for lead in flags.leads(with: condition).leadIndices {
                 keys.insert(.init(condition: condition, lead: lead))
+            }
+            if flags.isFlagged(condition) {
+                keys.insert(.init(condition: condition, lead: nil))
             }
         }
         var events: [AlertEvent] = []
         for key in keys.sorted() {
             var technical = state.technical[key, default: .init()]
-            let faulty = key.lead.map { flags.leads(with: key.condition).contains(leadIndex: $0) } ?? false
+            let faulty =
+                key.lead.map { flags.leads(with: key.condition).contains(leadIndex: $0) }
+                ?? flags.isFlagged(key.condition)
+            // One lost window is already a gap in the watch; the alarm stays until the span it could hide has
+            // passed without a loss.
+            let degraded = key.condition == .monitoringDegraded
             if technical.observe(
                 faulty: faulty,
-                raiseCount: rules.technicalRaiseCount,
-                clearCount: rules.technicalClearCount
+                raiseCount: degraded ? 1 : rules.technicalRaiseCount,
+                clearCount: degraded ? rules.degradedClearCount : rules.technicalClearCount
             ) {
                 let kind: AlertEvent.Kind = technical.isActive ? .technicalRaised : .technicalCleared
                 let reason: AlertEvent.ClearReason? = technical.isActive ? nil : .conditionEnded

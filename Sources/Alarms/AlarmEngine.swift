@@ -33,7 +33,7 @@ public struct AlarmEngine: Sendable {
 
     /// Alarms currently raised, over all streams, technical included.
     public var activeAlarmCount: Int {
-        streams.values.reduce(lostStreams.count) { $0 + $1.activeAlarmCount }
+        streams.values.reduce(lostStreams.count) { $0 + $1.activeAlarmCount(rules: rules) }
     }
 
     // MARK: - Windows
@@ -45,6 +45,7 @@ public struct AlarmEngine: Sendable {
     ///   - startSeconds: Window start, stream seconds.
     ///   - endSeconds: Window end, stream seconds; not before the previous window's end.
     ///   - probabilities: One per model output, in output order, each in 0...1.
+    ///   - flags: What the window was classified despite: masked leads (off, saturated), windows lost before it.
     /// - Returns: The transitions, one event each.
     /// - Throws: ``AlarmsError/badProbabilities(stream:reason:)``, ``AlarmsError/badWindowTimes(stream:startSeconds:endSeconds:)``
     ///   or ``AlarmsError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``; the stream's state is then
@@ -53,7 +54,8 @@ public struct AlarmEngine: Sendable {
         stream: String,
         startSeconds: Double,
         endSeconds: Double,
-        probabilities: [Float]
+        probabilities: [Float],
+        flags: TechnicalFlags = TechnicalFlags()
     ) throws(AlarmsError) -> [AlertEvent] {
         guard probabilities.count == rules.classCount else {
             throw .badProbabilities(
@@ -65,7 +67,7 @@ public struct AlarmEngine: Sendable {
             throw .badProbabilities(stream: stream, reason: "output \(index) is \(probabilities[index])")
         }
         var events = try beginWindow(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
-        events += observeTechnical(stream: stream, flags: TechnicalFlags())
+        events += observeTechnical(stream: stream, flags: flags)
         var state = streams[stream, default: StreamAlarmState()]
         state.remember(
             .init(startSeconds: startSeconds, endSeconds: endSeconds, probabilities: probabilities),
@@ -173,7 +175,7 @@ public struct AlarmEngine: Sendable {
         reason: AlertEvent.ClearReason? = nil
     ) -> AlertEvent {
         AlertEvent(
-            kind: kind,
+            kind: rule.priority.isAlarm ? kind : kind.asFinding,
             stream: stream,
             subject: .finding(code: rule.code, description: rule.description),
             priority: rule.priority,

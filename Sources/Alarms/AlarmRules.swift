@@ -29,6 +29,9 @@ public struct AlarmRules: Sendable, Equatable {
     public var technicalRaiseCount: Int
     /// Consecutive clean windows that clear it.
     public var technicalClearCount: Int
+    /// Consecutive windows without a loss that clear "monitoring degraded": the aggregation span's worth at
+    /// the default 0.5 s hop, so the alarm outlasts every window a loss could have hidden.
+    public var degradedClearCount: Int { max(technicalClearCount, Int((spanSeconds / 0.5).rounded(.up))) }
     /// Lead names in the model's input order, for technical alarms.
     public var leadNames: [String]
     /// The model's name, stamped on every event.

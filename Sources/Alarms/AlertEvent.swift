@@ -13,6 +13,10 @@ public struct AlertEvent: Sendable, Equatable {
         case technicalRaised = "technical-raised"
         /// A technical condition ended.
         case technicalCleared = "technical-cleared"
+        /// A finding (a class at `info` priority) crossed its threshold for long enough: reported, not an alarm.
+        case findingReported = "finding-reported"
+        /// A reported finding ended, or its stream did.
+        case findingResolved = "finding-resolved"
 
         /// The fixed journal `MESSAGE_ID` of this kind (32 lower-case hex digits), explained in
         /// `systemd/ecg-monitor.catalog`.
@@ -22,11 +26,22 @@ public struct AlertEvent: Sendable, Equatable {
             case .cleared: "b06ab664023749c69266f82187bbe39a"
             case .technicalRaised: "f787b00bc9694114b2d519016cd7ed99"
             case .technicalCleared: "a9ab11a563f7464eb9d31c4a14f316d6"
+            case .findingReported: "a6f2bf07092e471dafb2bbd4dbba2d58"
+            case .findingResolved: "e94215706397448c905854ef96f9ccb5"
             }
         }
 
         /// Whether this kind starts an alarm (rather than ending one).
-        public var isRaise: Bool { self == .raised || self == .technicalRaised }
+        public var isRaise: Bool { self == .raised || self == .technicalRaised || self == .findingReported }
+
+        /// The kind a finding's transition takes instead of an alarm's.
+        var asFinding: Kind {
+            switch self {
+            case .raised: .findingReported
+            case .cleared: .findingResolved
+            default: self
+            }
+        }
     }
 
     /// What the alarm is about.
@@ -97,9 +112,10 @@ public struct AlertEvent: Sendable, Equatable {
         self.model = model
     }
 
-    /// The syslog priority of the journal entry: the alarm's for raises, 5 (notice) for clears.
+    /// The syslog priority of the journal entry: the alarm's for raises, 5 (notice) for clears, 6 (info) for
+    /// findings.
     public var syslogPriority: Int {
-        kind.isRaise ? priority.syslogPriority : 5
+        kind.isRaise || !priority.isAlarm ? priority.syslogPriority : 5
     }
 
     /// One line for people: stream, transition, subject, numbers, window.
@@ -107,7 +123,9 @@ public struct AlertEvent: Sendable, Equatable {
         var text = "\(stream): "
         switch subject {
         case .finding(let code, let description):
-            text += "\(code) (\(description)) \(kind.isRaise ? "raised" : "cleared")"
+            let transition =
+                priority.isAlarm ? (kind.isRaise ? "raised" : "cleared") : (kind.isRaise ? "reported" : "resolved")
+            text += "\(code) (\(description)) \(transition)"
         case .technical(let condition, let lead):
             let place = lead.map { " on lead \($0)" } ?? ""
             text += "technical alarm \(condition.summary)\(place) \(kind.isRaise ? "raised" : "cleared")"

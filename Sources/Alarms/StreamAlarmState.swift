@@ -144,8 +144,11 @@ struct StreamAlarmState: Sendable {
         }
     }
 
-    /// Active finding and technical alarms.
-    var activeAlarmCount: Int {
-        findings.values.count(where: \.isActive) + technical.values.count(where: \.isActive) + (isStalled ? 1 : 0)
+    /// Active alarms, technical ones included; reported findings (classes at `info` priority) are no alarms.
+    func activeAlarmCount(rules: AlarmRules) -> Int {
+        let findingAlarms = findings.count { index, state in
+            state.isActive && rules.classRules[index]?.priority.isAlarm == true
+        }
+        return findingAlarms + technical.values.count(where: \.isActive) + (isStalled ? 1 : 0)
     }
 }

@@ -10,6 +10,10 @@ public struct TechnicalFlags: Sendable, Equatable {
     public var saturatedLeads: LeadSet
     /// Leads with at least one NaN or infinite sample.
     public var nonFiniteLeads: LeadSet
+    /// Too many leads are noisy for the window to be classified.
+    public var noisySignal = false
+    /// Windows of the stream lost (replaced by a newer one before classification) just before this one.
+    public var windowsLostBefore = 0
 
     /// Flags with the given faulty leads (none by default).
     public init(
@@ -76,17 +80,34 @@ public struct TechnicalFlags: Sendable, Equatable {
     /// non-finite samples is reported as such only (the pipeline holds its last finite value, which may look
     /// flat). A window whose only fault is a gap of lost frames has no per-lead flag: it is not classified, and
     /// raises no technical alarm of its own.
-    public init(quality: SignalQuality) {
+    /// A noisy window (``WindowVerdict/noisySignal``) is flagged as a whole.
+    ///
+    /// - Parameters:
+    ///   - quality: The window's quality, from the stream pipeline.
+    ///   - windowsLostBefore: Windows of the stream lost just before this one.
+    public init(quality: SignalQuality, windowsLostBefore: Int = 0) {
         self.init(
             flatLeads: quality.flatLeads.subtracting(quality.nonFiniteLeads),
             saturatedLeads: quality.saturatedLeads.subtracting(quality.nonFiniteLeads),
             nonFiniteLeads: quality.nonFiniteLeads
         )
+        noisySignal = quality.verdict == .noisySignal
+        self.windowsLostBefore = windowsLostBefore
     }
 
-    /// Whether the window has any fault (and must not be classified).
+    /// Whether any condition is flagged.
     public var isFaulted: Bool {
-        !flatLeads.isEmpty || !saturatedLeads.isEmpty || !nonFiniteLeads.isEmpty
+        !flatLeads.isEmpty || !saturatedLeads.isEmpty || !nonFiniteLeads.isEmpty || noisySignal
+            || windowsLostBefore > 0
+    }
+
+    /// Whether a per-window condition (``TechnicalCondition/isPerWindow``) is flagged.
+    public func isFlagged(_ condition: TechnicalCondition) -> Bool {
+        switch condition {
+        case .noisySignal: noisySignal
+        case .monitoringDegraded: windowsLostBefore > 0
+        default: false
+        }
     }
 
     /// The leads flagged with `condition`; empty for conditions that are not per lead.
@@ -95,7 +116,7 @@ public struct TechnicalFlags: Sendable, Equatable {
         case .leadOff: flatLeads
         case .saturation: saturatedLeads
         case .nonFiniteSamples: nonFiniteLeads
-        case .streamStalled, .streamEndedUnexpectedly: []
+        case .streamStalled, .streamEndedUnexpectedly, .noisySignal, .monitoringDegraded: []
         }
     }
 }

@@ -31,6 +31,9 @@ public struct ModelConfig: Sendable {
     public let classes: [ModelClass]
     /// Per class, the probability at or above which the class counts as present.
     public let thresholds: [Double]
+    /// Per class, the alarm operating point (`ecg.alarm_thresholds`): the threshold fitted through the daemon's
+    /// alarm rules to a false-alarm budget; nil for a class without one (its record-level threshold applies).
+    public let alarmThresholds: [Double?]
     /// The sample rate the model expects, Hz; nil without metadata.
     public let sampleRateHz: Double?
     /// The window length the model was trained on, samples at ``sampleRateHz``; nil without metadata.
@@ -69,6 +72,7 @@ public struct ModelConfig: Sendable {
         guard hasMetadata else {
             classes = (0..<classCount).map { ModelClass(code: "class\($0)", description: "") }
             thresholds = Array(repeating: 0.5, count: classCount)
+            alarmThresholds = Array(repeating: nil, count: classCount)
             leads = (0..<leadCount).map { "lead\($0)" }
             sampleRateHz = nil
             windowSamples = nil
@@ -94,6 +98,16 @@ public struct ModelConfig: Sendable {
         guard thresholds.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
             throw .badMetadata(key: "ecg.thresholds", reason: "every threshold must be a probability in [0, 1]")
         }
+        let alarmKey = "ecg.alarm_thresholds"
+        let alarm = values[alarmKey] == nil ? [:] : try reader.decode([String: Double].self, alarmKey)
+        let codes = Set(classes.map(\.code))
+        if let unknown = alarm.keys.sorted().first(where: { !codes.contains($0) }) {
+            throw .badMetadata(key: alarmKey, reason: "\(unknown) is not one of the model's classes")
+        }
+        guard alarm.values.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw .badMetadata(key: alarmKey, reason: "every threshold must be a probability in [0, 1]")
+        }
+        alarmThresholds = classes.map { alarm[$0.code] }
         let rate = try reader.number("ecg.sample_rate_hz")
         guard rate > 0, rate.isFinite else { throw .badMetadata(key: "ecg.sample_rate_hz", reason: "must be > 0") }
         sampleRateHz = rate

@@ -107,7 +107,8 @@ public struct RecordSource: SampleSource, Sendable {
         recordPaths: [String],
         streamID: String?,
         parallel: Int,
-        loops: Bool
+        loops: Bool,
+        live: Bool = false
     ) throws(StreamError) -> [RecordSource] {
         var sources: [RecordSource] = []
         let several = recordPaths.count * parallel > 1
@@ -116,17 +117,22 @@ public struct RecordSource: SampleSource, Sendable {
             for _ in 0..<parallel {
                 let base = streamID ?? record.header.recordName
                 let id = several ? "\(base)-\(sources.count + 1)" : base
-                sources.append(try RecordSource(record: record, streamID: id, loops: loops))
+                sources.append(try RecordSource(record: record, streamID: id, loops: loops, live: live))
             }
         }
         return sources
     }
 
+    /// A record's stream: announced as recorded (the daemon reads it no faster than it classifies it, losing
+    /// nothing) unless `live`, when it poses as a patient's device (newest window wins under overload).
+    ///
     /// - Throws: ``StreamError/badRecord(path:reason:)`` when the record cannot be sent (see
     ///   ``WFDBRecord/streamHeader(streamID:start:)``) or is empty.
-    public init(record: WFDBRecord, streamID: String, loops: Bool) throws(StreamError) {
+    public init(record: WFDBRecord, streamID: String, loops: Bool, live: Bool = false) throws(StreamError) {
         guard record.sampleCount > 0 else { throw .badRecord(path: record.header.recordName, reason: "no samples") }
-        header = try record.streamHeader(streamID: streamID)
+        var header = try record.streamHeader(streamID: streamID)
+        header.isRecorded = !live
+        self.header = header
         self.record = record
         self.loops = loops
     }

@@ -23,6 +23,9 @@ public struct StreamHeader: Sendable, Equatable {
     public var format: SampleFormat
     /// When the first sample was taken, as the producer spells it (e.g. ISO 8601); passed through unchanged.
     public var start: String?
+    /// The producer sends a recording, not a live patient: it can wait, so the daemon reads it no faster than it
+    /// classifies it and loses no window (`"recorded":true`); a live stream keeps its newest window instead.
+    public var isRecorded: Bool
 
     /// Creates a header, checking every field as ``parse(line:)`` does.
     ///
@@ -32,13 +35,15 @@ public struct StreamHeader: Sendable, Equatable {
         sampleRateHz: Int,
         leads: [StandardLead],
         format: SampleFormat,
-        start: String? = nil
+        start: String? = nil,
+        isRecorded: Bool = false
     ) throws(StreamError) {
         self.streamID = streamID
         self.sampleRateHz = sampleRateHz
         self.leads = leads
         self.format = format
         self.start = start
+        self.isRecorded = isRecorded
         try validate()
     }
 
@@ -79,12 +84,18 @@ public struct StreamHeader: Sendable, Equatable {
             guard case .string(let text) = value else { throw .badHeader(reason: "'start' must be a string") }
             start = text
         }
+        var isRecorded = false
+        if let value = fields["recorded"] {
+            guard case .bool(let flag) = value else { throw .badHeader(reason: "'recorded' must be true or false") }
+            isRecorded = flag
+        }
         return try StreamHeader(
             streamID: streamID,
             sampleRateHz: sampleRateHz,
             leads: leads,
             format: format,
-            start: start
+            start: start,
+            isRecorded: isRecorded
         )
     }
 
@@ -104,13 +115,14 @@ public struct StreamHeader: Sendable, Equatable {
             }
         }
         if let start { members.append(("start", .string(start))) }
+        if isRecorded { members.append(("recorded", .bool(true))) }
         return JSONValue.object(members).serialized + "\n"
     }
 
     // MARK: - Validation
 
     private static let knownKeys: Set<String> = [
-        "version", "stream", "rate_hz", "leads", "format", "gain", "baseline", "start",
+        "version", "stream", "rate_hz", "leads", "format", "gain", "baseline", "start", "recorded",
     ]
 
     private func validate() throws(StreamError) {

@@ -141,19 +141,43 @@ public final class StreamPipeline {
     ///   allowed gap or arrive out of order.
     /// - Complexity: O(samples · leads · K) where K is the resampler's taps per phase.
     public func append(_ frame: SampleFrame, onWindow: (StreamWindow) -> Void) throws(StreamError) {
+        _ = try append(frame, fromInstant: 0) { window in
+            onWindow(window)
+            return true
+        }
+    }
+
+    /// Runs a decoded frame through the pipeline from instant `start` on, stopping after the instant whose
+    /// window `onWindow` declined: a reader that can make its producer wait (a recording) resumes there once the
+    /// window could be handed on, so a frame of many windows never needs more than one window held back.
+    ///
+    /// - Parameters:
+    ///   - frame: from this stream's ``FrameDecoder``; it must stay valid until the frame is done (the decoder
+    ///     left alone in between).
+    ///   - start: 0 for a new frame, else what the previous call returned.
+    ///   - onWindow: called for each window completed, in order; returns false to stop after its instant.
+    /// - Returns: The instant to resume from, or nil when the frame is done.
+    /// - Throws: As ``append(_:onWindow:)``, for a new frame only.
+    public func append(
+        _ frame: SampleFrame,
+        fromInstant start: Int,
+        onWindow: (StreamWindow) -> Bool
+    ) throws(StreamError) -> Int? {
         precondition(frame.leadCount == header.leads.count, "frame from another stream's decoder")
-        if let first = frame.firstSampleIndex {
+        precondition((0..<max(1, frame.sampleCount)).contains(start), "resuming outside the frame")
+        if start == 0, let first = frame.firstSampleIndex {
             if let expected = nextFrameIndex, first != expected {
                 let gap = first &- expected
                 guard gap < 1 << 31, Int(gap) <= maxGapSamples else {
                     throw .sampleGap(expectedIndex: expected, receivedIndex: first)
                 }
-                fillGap(Int(gap), onWindow: onWindow)
+                // A lost stretch is at most a second of windows: filled in whole, whatever `onWindow` says.
+                fillGap(Int(gap)) { _ = onWindow($0) }
             }
             nextFrameIndex = first &+ UInt32(truncatingIfNeeded: frame.sampleCount)
         }
         let leadCount = frame.leadCount
-        for instant in 0..<frame.sampleCount {
+        for instant in start..<frame.sampleCount {
             let offset = instant * leadCount
             for lead in 0..<leadCount {
                 let value = frame.millivolts[offset + lead]
@@ -167,8 +191,11 @@ public final class StreamPipeline {
                 sentValues[lead] = held[lead]
                 sentFlags[lead] = flags
             }
-            pushInstant(onWindow: onWindow)
+            var proceed = true
+            pushInstant { window in proceed = onWindow(window) && proceed }
+            if !proceed, instant + 1 < frame.sampleCount { return instant + 1 }
         }
+        return nil
     }
 
     /// Fills lost input instants with each lead's last value, flagged missing.

@@ -35,6 +35,14 @@ struct ReplayCommand: AsyncParsableCommand {
     @Option(help: "Concurrent streams per record (socket only), for load tests.")
     var parallel = 1
 
+    @Flag(
+        help: """
+            Pose as a live device: the header does not announce a recording, so an overloaded daemon keeps each \
+            stream's newest window instead of reading slower (load tests).
+            """
+    )
+    var live = false
+
     @Option(help: "Seconds of signal to send per stream, then end it; default: the whole record (forever with --loop).")
     var seconds: Double?
 
@@ -50,7 +58,7 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let sources = try RecordSource.streams(recordPaths: records, streamID: streamID, parallel: parallel, loops: loop)
+        let sources = try RecordSource.streams(recordPaths: records, streamID: streamID, parallel: parallel, loops: loop, live: live)
         try await StreamProducer.deliver(sources, pace: speed, socketPath: socket, maxSeconds: seconds)
     }
 }

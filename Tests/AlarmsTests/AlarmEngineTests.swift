@@ -147,7 +147,7 @@ struct ScriptedStream {
         let technical = try script.skip([flatV1, flatV1, flatV1])
         #expect(technical.map(\.kind) == [.technicalRaised])
         #expect(technical.first?.subject == .technical(.leadOff, lead: "V1"))
-        #expect(technical.first?.priority == .low)
+        #expect(technical.first?.priority == .medium)
         // The third high evaluation (after the skipped windows) confirms the finding; the clean window counts
         // once towards clearing the technical alarm.
         #expect(try script.feed(afib: [0.9]).map(\.kind) == [.raised])

@@ -4,7 +4,8 @@ import Testing
 
 @testable import ecg_monitor
 
-/// Standard input of every kind, and a socket path that another daemon still serves.
+/// Standard input of every kind, a socket path that another daemon still serves, and inputs that can wait
+/// against live ones when the inference side falls behind.
 @Suite struct InputStartupTests {
     /// What `run --stdin` makes of a standard input that epoll cannot watch: read to its end or refused by name,
     /// never a crash.
@@ -40,6 +41,58 @@ import Testing
             daemon.errors.lines.contains { $0.text.contains("stream ended") && $0.text.contains("ecg.windows=7") },
             "\(daemon.errors.lines.map(\.text))"
         )
+        #expect(daemon.errors.lines.contains { $0.text.contains("ecg.windows_classified=7") })
+    }
+
+    /// A minute of recording replayed as fast as the pipe takes it, through one inference worker: the daemon reads
+    /// standard input no faster than it classifies, so every window formed is classified and none is dropped.
+    @Test func maxSpeedReplayOnStandardInputLosesNoWindow() async throws {
+        let record = try DaemonTestSupport.samplePath("12-lead-ecg-classifier/A0003")
+        let daemon = try DaemonProcess(
+            [
+                "-c", #""$0" replay "$1" --loop --seconds 60 --speed max | "#
+                    + #""$0" run --stdin --alerts json --model "$2""#,
+                try DaemonProcess.binaryPath(), record, DaemonTestSupport.defaultModelPath,
+            ],
+            executable: "/bin/sh",
+            environment: ["ECG_MONITOR_INFERENCE_WORKERS": "1"]
+        )
+        #expect(try await daemon.waitForExit() == 0)
+        let lines = daemon.errors.lines.map(\.text)
+        #expect(lines.contains { $0.contains("stream ended") && $0.contains("ecg.windows=115") }, "\(lines)")
+        #expect(
+            lines.contains { $0.contains("ecg.windows_classified=115") && $0.contains("ecg.windows_dropped=0") },
+            "\(lines)"
+        )
+        let events = daemon.output.lines.map(\.text)
+        #expect(events.contains { $0.contains("\"event\":\"raised\"") && $0.contains("\"class\":\"AFIB\"") })
+        #expect(!events.contains { $0.contains("monitoring-degraded") })
+    }
+
+    /// Live streams sent far faster than real time to one worker: each keeps its newest window, and the loss is
+    /// raised as "monitoring degraded" and counted, not silent.
+    @Test func liveStreamsThatLoseWindowsRaiseMonitoringDegraded() async throws {
+        let directory = try DaemonTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/ingest.sock"
+        let daemon = try DaemonProcess(
+            ["run", "--socket", socket, "--alerts", "json", "--model", DaemonTestSupport.defaultModelPath],
+            environment: ["ECG_MONITOR_INFERENCE_WORKERS": "1"]
+        )
+        try await daemon.errors.wait("readiness") { lines in lines.contains { $0.text.contains("ecg-monitor ready") } }
+        let record = try DaemonTestSupport.samplePath("12-lead-ecg-classifier/A0003")
+        let replay = try DaemonProcess(
+            ["replay", record, "--live", "--speed", "max", "--loop", "--seconds", "30", "--parallel", "4",
+             "--socket", socket]
+        )
+        #expect(try await replay.waitForExit() == 0)
+        try await daemon.output.wait("the degraded alarm") { lines in
+            lines.contains { $0.text.contains("\"condition\":\"monitoring-degraded\"") }
+        }
+        daemon.send(SIGTERM)
+        #expect(try await daemon.waitForExit() == 0)
+        let summary = try #require(daemon.errors.lines.last { $0.text.contains("ecg-monitor stopped") }?.text)
+        #expect(!summary.contains("ecg.windows_dropped=0"), "\(summary)")
     }
 
     @Test func secondDaemonOnALiveSocketIsRefusedAndAStaleOneReplaced() async throws {

@@ -23,7 +23,9 @@ final class WindowFactory {
                 sampleRateHz: 100,
                 windowSamples: 10,
                 hopSamples: 10,
-                leadNames: ["I"]
+                leadNames: ["I"],
+                // Constant windows are the point here: no lead counts as flat (masked to zero).
+                quality: SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0, saturationMillivolts: 10)
             )
         )
         decoder = try FrameDecoder()

@@ -9,8 +9,15 @@ import ServiceLifecycle
 public struct AlertService: Service {
     /// One thing that happened, for the alarm engine.
     public enum Input: Sendable {
-        /// A window was classified: probabilities in model output order.
-        case classified(stream: String, startSeconds: Double, endSeconds: Double, probabilities: [Float])
+        /// A window was classified: probabilities in model output order, and what it was classified despite
+        /// (masked leads, windows lost before it).
+        case classified(
+            stream: String,
+            startSeconds: Double,
+            endSeconds: Double,
+            probabilities: [Float],
+            flags: TechnicalFlags = TechnicalFlags()
+        )
         /// A window was not classified because of these technical faults.
         case faulty(stream: String, startSeconds: Double, endSeconds: Double, flags: TechnicalFlags)
         /// No data arrived on the stream for the stall timeout.
@@ -85,12 +92,13 @@ public struct AlertService: Service {
 
     private func apply(_ input: Input, to engine: inout AlarmEngine) throws(AlarmsError) -> [AlertEvent] {
         switch input {
-        case .classified(let stream, let start, let end, let probabilities):
+        case .classified(let stream, let start, let end, let probabilities, let flags):
             return try engine.classify(
                 stream: stream,
                 startSeconds: start,
                 endSeconds: end,
-                probabilities: probabilities
+                probabilities: probabilities,
+                flags: flags
             )
         case .faulty(let stream, let start, let end, let flags):
             return try engine.skip(stream: stream, startSeconds: start, endSeconds: end, flags: flags)

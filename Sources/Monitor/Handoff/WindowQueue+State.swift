@@ -81,6 +81,8 @@ extension WindowQueue {
         private var closing: [Bool]
         private var endings: [Ending?]
         private var generations: [UInt64]
+        /// Per slot, what to call once its pending entry is taken: a recorded stream waiting to publish.
+        private var resumes: [(@Sendable () -> Void)?]
         private var ready: [Int]
         private var readyHead = 0
         private var readyCount = 0
@@ -98,6 +100,7 @@ extension WindowQueue {
             closing = Array(repeating: false, count: slotCount)
             endings = Array(repeating: nil, count: slotCount)
             generations = Array(repeating: 0, count: slotCount)
+            resumes = Array(repeating: nil, count: slotCount)
             ready = Array(repeating: 0, count: slotCount)
         }
 
@@ -108,6 +111,7 @@ extension WindowQueue {
             holdsWindow[slot] = false
             closing[slot] = false
             endings[slot] = nil
+            resumes[slot] = nil
             skippedSinceDelivery[slot] = 0
             generations[slot] = ticket.generation
             // What an ending's tag carries if the stream closes before its first window.
@@ -143,6 +147,14 @@ extension WindowQueue {
             return (stagingIndex[slot], wake)
         }
 
+        /// Whether the slot holds a window no worker has taken yet; if so, `resume` is called (outside the lock)
+        /// once one has, and the caller must not publish until then.
+        mutating func mustWait(slot: Int, resume: @escaping @Sendable () -> Void) -> Bool {
+            guard hasPending[slot] else { return false }
+            resumes[slot] = resume
+            return true
+        }
+
         /// Marks the slot's stream closed with `ending`, queueing the ending when no window is pending to carry
         /// it; returns whether the slot can be freed now (nothing queued) and whether to wake the worker.
         mutating func close(slot: Int, ending: Ending?) -> (freeNow: Bool, wake: Bool) {
@@ -164,7 +176,12 @@ extension WindowQueue {
 
         /// Takes up to `maxBatch` pending entries in FIFO order, calling `copy(slot, pendingBuffer, batchIndex)`
         /// for each window; when there are none, notes that the worker is about to wait.
-        mutating func take(maxBatch: Int, tags: inout [Tag], copy: (Int, Int, Int) -> Void) -> Int {
+        mutating func take(
+            maxBatch: Int,
+            tags: inout [Tag],
+            resumed: inout [@Sendable () -> Void],
+            copy: (Int, Int, Int) -> Void
+        ) -> Int {
             var taken = 0
             var windows = 0
             while taken < maxBatch, readyCount > 0 {
@@ -189,6 +206,10 @@ extension WindowQueue {
                 hasPending[slot] = false
                 holdsWindow[slot] = false
                 skippedSinceDelivery[slot] = 0
+                if let resume = resumes[slot] {
+                    resumed.append(resume)
+                    resumes[slot] = nil
+                }
                 taken += 1
             }
             if taken == 0 { consumerWaiting = true }

@@ -147,6 +147,8 @@ final class WindowQueue: Sendable {
         private let queue: WindowQueue
         private let streamID: String
         private var stagingBuffer: Int
+        /// The window in the staging buffer that ``publishUnlessPending(_:resume:)`` held back.
+        private var stagedInfo: WindowInfo?
         private var isClosed = false
 
         fileprivate init(queue: WindowQueue, ticket: Ticket, shard: Int, streamID: String, stagingBuffer: Int) {
@@ -165,7 +167,7 @@ final class WindowQueue: Sendable {
         ///
         /// - Complexity: one copy of the window, one lock, no allocation.
         func publish(_ window: StreamWindow) {
-            precondition(!isClosed, "publishing to a closed stream")
+            precondition(!isClosed && stagedInfo == nil, "publishing to a closed stream or over a held window")
             window.copySamples(into: queue.buffer(slot: ticket.slot, index: stagingBuffer))
             let now = ContinuousClock.Instant.now
             let (staging, wake) = queue.shards[shard].state.withLock { state in
@@ -173,6 +175,37 @@ final class WindowQueue: Sendable {
             }
             stagingBuffer = staging
             if wake { queue.shards[shard].wake() }
+        }
+
+        /// Copies `window` into the slot and makes it the pending window, unless the previous one still waits
+        /// for a worker: then the copy is held back, `resume` is called (on a worker's thread) once a worker took
+        /// the previous one, and ``publishHeld(resume:)`` hands it on. For producers that can wait (recordings),
+        /// which so lose no window.
+        ///
+        /// - Returns: Whether the window was published; if not, no other window may be published before it.
+        func publishUnlessPending(_ window: StreamWindow, resume: @escaping @Sendable () -> Void) -> Bool {
+            precondition(!isClosed && stagedInfo == nil, "publishing to a closed stream or over a held window")
+            window.copySamples(into: queue.buffer(slot: ticket.slot, index: stagingBuffer))
+            stagedInfo = window.info
+            return publishHeld(resume: resume)
+        }
+
+        /// Publishes the window ``publishUnlessPending(_:resume:)`` held back, unless the previous one is still
+        /// pending (then `resume` is called once it is taken).
+        ///
+        /// - Returns: Whether it was published.
+        func publishHeld(resume: @escaping @Sendable () -> Void) -> Bool {
+            guard let info = stagedInfo else { return true }
+            let now = ContinuousClock.Instant.now
+            let published = queue.shards[shard].state.withLock { state -> (staging: Int, wake: Bool)? in
+                state.mustWait(slot: ticket.slot, resume: resume)
+                    ? nil : state.publish(slot: ticket.slot, info: info, at: now)
+            }
+            guard let (staging, wake) = published else { return false }
+            stagedInfo = nil
+            stagingBuffer = staging
+            if wake { queue.shards[shard].wake() }
+            return true
         }
 
         /// Ends the stream: its id is free again at once; its slot once its last entry is taken.
@@ -221,14 +254,17 @@ final class WindowQueue: Sendable {
         let clock = ContinuousClock()
         let deadline = clock.now.advanced(by: timeout)
         while true {
+            var resumed: [@Sendable () -> Void] = []
             let taken = shards[shard].state.withLock { state in
-                state.take(maxBatch: maxBatch, tags: &tags) { slot, pendingBuffer, batchIndex in
+                state.take(maxBatch: maxBatch, tags: &tags, resumed: &resumed) { slot, pendingBuffer, batchIndex in
                     (batch + batchIndex * windowValueCount).update(
                         from: buffer(slot: slot, index: pendingBuffer),
                         count: windowValueCount
                     )
                 }
             }
+            // Outside the lock: a waiting recorded stream's reader gets its turn on its own event loop.
+            for resume in resumed { resume() }
             if taken > 0 {
                 for index in 0..<taken where tags[index].isFinal {
                     let slot = tags[index].ticket.slot

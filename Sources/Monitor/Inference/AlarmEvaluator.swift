@@ -12,7 +12,7 @@ package final class AlarmEvaluator {
     package struct Outcome: Sendable {
         /// Windows the pipeline formed.
         package var windows = 0
-        /// Windows classified (the rest had a technical fault).
+        /// Windows classified (the rest were unclassifiable: noisy, too many leads off, frames missing).
         package var classified = 0
         /// Every alarm transition, in order, ending with those of the stream's end.
         package var events: [AlertEvent] = []
@@ -82,7 +82,8 @@ package final class AlarmEvaluator {
                         stream: streamID,
                         startSeconds: info.startSeconds,
                         endSeconds: info.endSeconds,
-                        probabilities: probabilities
+                        probabilities: probabilities,
+                        flags: TechnicalFlags(quality: info.quality)
                     )
                 } else {
                     outcome.events += try alarms.skip(
@@ -98,7 +99,7 @@ package final class AlarmEvaluator {
         }
         try FileClassifier.streamWindows(of: record, configuration: configuration) { window in
             outcome.windows += 1
-            guard !window.info.quality.hasTechnicalFault else {
+            guard window.info.quality.isClassifiable else {
                 pending.append((window.info, nil))
                 return
             }

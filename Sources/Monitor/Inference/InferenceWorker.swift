@@ -103,13 +103,14 @@ final class InferenceWorker {
         heartbeat.retire()
     }
 
-    /// Moves the windows without a technical fault to the front of the batch and runs them.
+    /// Moves the classifiable windows (their off leads already masked by the pipeline) to the front of the batch
+    /// and runs them.
     private func classify(_ count: Int) {
         let windowValues = queue.windowValueCount
         var classified = 0
         for index in 0..<count {
             rows[index] = -1
-            guard let position = tags[index].batchIndex, !tags[index].info.quality.hasTechnicalFault else { continue }
+            guard let position = tags[index].batchIndex, tags[index].info.quality.isClassifiable else { continue }
             // `classified < position`, so the two windows never overlap.
             if position != classified {
                 (batch + classified * windowValues).update(from: batch + position * windowValues, count: windowValues)
@@ -132,6 +133,7 @@ final class InferenceWorker {
             let tag = tags[index]
             let info = tag.info
             if tag.batchIndex != nil {
+                let flags = TechnicalFlags(quality: info.quality, windowsLostBefore: tag.skippedBefore)
                 if rows[index] >= 0 {
                     let row = logits + rows[index] * classCount
                     let probabilities = [Float](unsafeUninitializedCapacity: classCount) { buffer, initialized in
@@ -143,7 +145,8 @@ final class InferenceWorker {
                             stream: info.streamID,
                             startSeconds: info.startSeconds,
                             endSeconds: info.endSeconds,
-                            probabilities: probabilities
+                            probabilities: probabilities,
+                            flags: flags
                         )
                     )
                 } else {
@@ -152,7 +155,7 @@ final class InferenceWorker {
                             stream: info.streamID,
                             startSeconds: info.startSeconds,
                             endSeconds: info.endSeconds,
-                            flags: TechnicalFlags(quality: info.quality)
+                            flags: flags
                         )
                     )
                 }

@@ -41,19 +41,24 @@ struct ModelBinding: Sendable {
         }
     }
 
-    /// The alarm rules of `config` resolved against the model's classes and thresholds.
+    /// The alarm rules of `config` resolved against the model's classes and thresholds: each class's alarm
+    /// operating point where the model has one (`ecg.alarm_thresholds`), else its record-level threshold.
     ///
     /// - Throws: ``AlarmsError/unknownAlarmClass(key:code:)`` when the configuration names a class the model
     ///   lacks.
-    func rules(_ config: Config) throws(AlarmsError) -> AlarmRules {
-        let classes = zip(model.config.classes, model.config.thresholds).map { modelClass, threshold in
-            (code: modelClass.code, description: modelClass.description, threshold: Float(threshold))
+    func rules(_ settings: Config) throws(AlarmsError) -> AlarmRules {
+        let config = model.config
+        let classes = config.classes.indices.map { index in
+            (
+                code: config.classes[index].code, description: config.classes[index].description,
+                threshold: Float(config.alarmThresholds[index] ?? config.thresholds[index])
+            )
         }
         return try AlarmRules(
-            alarms: config.alarms,
-            technical: config.technical,
+            alarms: settings.alarms,
+            technical: settings.technical,
             classes: classes,
-            leadNames: model.config.leads,
+            leadNames: config.leads,
             model: name
         )
     }

@@ -9,6 +9,11 @@ import SystemPackage
 /// Runs on the connection's event loop and never blocks: decoding and the pipeline are pure computation, and
 /// publishing a window takes one short lock. Any protocol error is answered with one JSON error line
 /// (standard input: on stderr) and the connection is closed; other streams never notice.
+///
+/// A stream that can wait — standard input, or a header with `"recorded":true` — is read no faster than it is
+/// classified: when its previous window is still queued, the new one is held, reading stops (and with it the
+/// producer, once the socket's buffers fill), and the rest of the input waits until a worker takes the queued
+/// window. A live stream never waits: its newest window replaces a queued one, which is counted.
 final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -30,6 +35,16 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let decoder: FrameDecoder
     private let completion: EventLoopPromise<Void>?
     private var state = State.awaitingHeader
+    /// Whether the stream waits for the workers instead of losing windows (see the type's description).
+    private var waitsForWorkers = false
+    /// A window of a waiting stream is held back until its previous one is taken.
+    private var holdsWindow = false
+    /// A frame partly run through the pipeline when a window was held: the instant to resume from (nil: done).
+    private var heldFrame: (frame: SampleFrame, next: Int?)?
+    /// Input not yet handed to the decoder while a window is held.
+    private var heldInput: ByteBuffer?
+    /// The input ended while a window was held; the stream ends once everything before it is through.
+    private var inputEndedWhileHolding = false
     private var receivedBytes = false
     private var loggedSkippedBytes = 0
     private var lastGarbageLog = NIODeadline.distantPast
@@ -55,25 +70,28 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .closed = state { return }
-        let buffer = unwrapInboundIn(data)
+        var buffer = unwrapInboundIn(data)
         receivedBytes = receivedBytes || buffer.readableBytes > 0
-        if let error = buffer.withUnsafeReadableBytes({ consume($0) }) {
-            fail(context: context, error: error)
+        if holdsWindow {
+            // A read already under way when reading stopped: it waits with the rest.
+            heldInput.setOrWriteBuffer(&buffer)
             return
         }
-        logGarbageIfNeeded()
+        consumeAndWait(&buffer, context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
+            // Nothing is read while a window is held: the producer is waiting for us, not stalled.
+            guard !holdsWindow else { return }
             let seconds = shared.configuration.idleTimeoutSeconds
             if case .streaming = state, let streamID = decoder.header?.streamID {
                 shared.events.yield(.stalled(streamID: streamID, idleSeconds: seconds))
             }
             fail(context: context, error: .idleTimeout(seconds: seconds), ending: .stalled)
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
-            endOfInput(context: context)
+            endOfInputOnceThrough(context: context)
         case is ServiceStopping:
             stopForShutdown(context: context)
         default:
@@ -82,7 +100,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        endOfInput(context: context)
+        endOfInputOnceThrough(context: context)
         context.fireChannelInactive()
     }
 
@@ -96,15 +114,37 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Decoding
 
-    /// Feeds bytes through the decoder and pipeline; returns the first error.
-    private func consume(_ bytes: UnsafeRawBufferPointer) -> StreamError? {
-        var offset = 0
+    /// Feeds `buffer` through, and if a window is held, stops reading until a worker makes room.
+    private func consumeAndWait(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
+        if let error = consume(&buffer, context: context) {
+            fail(context: context, error: error)
+            return
+        }
+        logGarbageIfNeeded()
+        if holdsWindow {
+            heldInput.setOrWriteBuffer(&buffer)
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        }
+    }
+
+    /// Feeds bytes through the decoder and pipeline until they are used up or a window is held; returns the first
+    /// error. A held frame is finished first, and the decoder is left alone while one is held (the frame's
+    /// samples live in it).
+    private func consume(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) -> StreamError? {
         do {
-            while offset < bytes.count {
-                offset += decoder.append(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
-                while let item = try decoder.next() {
-                    try handle(item)
+            while !holdsWindow {
+                if let (frame, next) = heldFrame {
+                    heldFrame = nil
+                    if let next { try run(frame, from: next, context: context) }
+                    continue
                 }
+                if let item = try decoder.next() {
+                    try handle(item, context: context)
+                    continue
+                }
+                guard buffer.readableBytes > 0 else { return nil }
+                let used = buffer.withUnsafeReadableBytes { decoder.append($0) }
+                buffer.moveReaderIndex(forwardBy: used)
             }
             return nil
         } catch {
@@ -112,13 +152,57 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func handle(_ item: FrameDecoder.Item) throws(StreamError) {
+    private func handle(_ item: FrameDecoder.Item, context: ChannelHandlerContext) throws(StreamError) {
         switch item {
         case .header(let header):
             try open(header)
         case .frame(let frame):
-            guard case .streaming(let pipeline, let publisher) = state else { return }
+            try run(frame, from: 0, context: context)
+        }
+    }
+
+    /// Runs `frame` from instant `start`; a waiting stream stops at the instant whose window it had to hold.
+    private func run(_ frame: SampleFrame, from start: Int, context: ChannelHandlerContext) throws(StreamError) {
+        guard case .streaming(let pipeline, let publisher) = state else { return }
+        guard waitsForWorkers else {
             try pipeline.append(frame) { window in publisher.publish(window) }
+            return
+        }
+        let resume = resumeCallback(context: context)
+        let next = try pipeline.append(frame, fromInstant: start) { window in
+            if holdsWindow {
+                // A second window within one input instant (a model rate far above the input's): one window can
+                // be held, so this one replaces the queued one, which is counted.
+                publisher.publish(window)
+                return false
+            }
+            holdsWindow = !publisher.publishUnlessPending(window, resume: resume)
+            return !holdsWindow
+        }
+        if holdsWindow { heldFrame = (frame, next) }
+    }
+
+    /// What a worker calls, on its own thread, once it took the window this stream's held one waits behind.
+    private func resumeCallback(context: ChannelHandlerContext) -> @Sendable () -> Void {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: loop)
+        return { loop.execute { bound.value.handler.resume(context: bound.value.context) } }
+    }
+
+    /// Hands the held window on, runs the input that waited, and reads again, or ends the stream whose input
+    /// ended meanwhile.
+    private func resume(context: ChannelHandlerContext) {
+        guard holdsWindow, case .streaming(_, let publisher) = state else { return }
+        guard publisher.publishHeld(resume: resumeCallback(context: context)) else { return }
+        holdsWindow = false
+        var input = heldInput ?? context.channel.allocator.buffer(capacity: 0)
+        heldInput = nil
+        consumeAndWait(&input, context: context)
+        guard !holdsWindow, !isClosed else { return }
+        if inputEndedWhileHolding {
+            endOfInput(context: context)
+        } else {
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
         }
     }
 
@@ -144,6 +228,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             throw error
         }
         state = .streaming(pipeline, publisher)
+        waitsForWorkers = source == .standardInput || header.isRecorded
         logger[metadataKey: "ecg.stream"] = "\(header.streamID)"
         let info = IngestStreamInfo(
             streamID: header.streamID,
@@ -168,6 +253,15 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var isClosed: Bool {
         if case .closed = state { return true }
         return false
+    }
+
+    /// Ends the stream, or, while a window is held, once the input before the end has gone through.
+    private func endOfInputOnceThrough(context: ChannelHandlerContext) {
+        guard !holdsWindow else {
+            inputEndedWhileHolding = true
+            return
+        }
+        endOfInput(context: context)
     }
 
     private func endOfInput(context: ChannelHandlerContext) {
@@ -222,7 +316,10 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             publisher.close(ending: ending)
             logger.warning(
                 "stream ended unexpectedly",
-                metadata: ["ecg.reason": "\(reason)", "ecg.windows": "\(pipeline.statistics.windows)"]
+                // A window held back for a worker ends with the stream: it was never handed on.
+                metadata: [
+                    "ecg.reason": "\(reason)", "ecg.windows": "\(pipeline.statistics.windows - (holdsWindow ? 1 : 0))",
+                ]
             )
             shared.events.yield(
                 .endedUnexpectedly(streamID: streamID ?? "", reason: reason, summary: summary(pipeline))

@@ -215,6 +215,7 @@ package final class DaemonRuntime: Sendable {
             "ecg.windows_classified": "\(counts.classified)", "ecg.windows_faulty": "\(counts.faulty)",
             "ecg.events": "\(alertCounters.eventsEmitted)", "ecg.refused": "\(status.refusedConnections)",
             "ecg.alarm_inputs_lost": "\(counts.droppedInputs)",
+            "ecg.windows_dropped": "\(status.queue.statistics.skipped)",
         ]
         if let p50 = counts.latency.percentile(0.5), let p99 = counts.latency.percentile(0.99) {
             metadata["ecg.latency_p50"] = "\(DaemonStatus.milliseconds(p50))"

@@ -12,7 +12,7 @@ final class DaemonStatus: Sendable {
         var counts: InferenceCounters.Counts
     }
 
-    private let queue: WindowQueue
+    let queue: WindowQueue
     private let inference: InferenceCounters
     private let alerts: AlertCounters
     private let refused = Atomic<UInt64>(0)
