@@ -197,6 +197,16 @@ struct ScriptedStream {
         #expect(script.engine.ended(stream: "bed-1", expected: true).isEmpty)
     }
 
+    @Test func stalledEndingRaisesTheStallClearsItWithTheStreamAndRaisesTheLoss() throws {
+        var engine = AlarmEngine(rules: try makeRules())
+        let events = try engine.apply(.ended(stream: "bed-5", .stalled))
+        #expect(events.map(\.kind) == [.technicalRaised, .technicalCleared, .technicalRaised])
+        #expect(events.first?.subject == .technical(.streamStalled, lead: nil))
+        #expect(events[1].reason == .streamEnded)
+        #expect(events.last?.subject == .technical(.streamEndedUnexpectedly, lead: nil))
+        #expect(try engine.apply(.ended(stream: "bed-6", .expected)).isEmpty)
+    }
+
     @Test func lostStreamAlarmCanBeAcknowledged() throws {
         var engine = AlarmEngine(rules: try makeRules())
         #expect(engine.ended(stream: "bed-9", expected: false).map(\.kind) == [.technicalRaised])

@@ -1,3 +1,4 @@
+import Alarms
 import Foundation
 import Glibc
 import Producers
@@ -339,7 +340,7 @@ extension IngestHarness {
     }
 
     /// Every stream ending the collectors took.
-    var endings: [(streamID: String, ending: WindowQueue.Ending)] {
+    var endings: [(streamID: String, ending: StreamEnding)] {
         collectors.flatMap { $0.endings.withLock { $0 } }
     }
 

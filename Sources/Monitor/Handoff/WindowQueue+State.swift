@@ -1,3 +1,4 @@
+import Alarms
 import Glibc
 import Stream
 import Synchronization
@@ -79,7 +80,7 @@ extension WindowQueue {
         private var publishedAt: [ContinuousClock.Instant]
         private var skippedSinceDelivery: [Int]
         private var closing: [Bool]
-        private var endings: [Ending?]
+        private var endings: [StreamEnding?]
         private var generations: [UInt64]
         private var ready: [Int]
         private var readyHead = 0
@@ -145,7 +146,7 @@ extension WindowQueue {
 
         /// Marks the slot's stream closed with `ending`, queueing the ending when no window is pending to carry
         /// it; returns whether the slot can be freed now (nothing queued) and whether to wake the worker.
-        mutating func close(slot: Int, ending: Ending?) -> (freeNow: Bool, wake: Bool) {
+        mutating func close(slot: Int, ending: StreamEnding?) -> (freeNow: Bool, wake: Bool) {
             closing[slot] = true
             endings[slot] = ending
             if hasPending[slot] { return (false, false) }

@@ -1,3 +1,4 @@
+import Alarms
 import Logging
 import Model
 import ServiceLifecycle
@@ -44,7 +45,7 @@ final class InferenceService: Service {
         maxBatch: Int,
         windowSamples: Int,
         pollInterval: Duration,
-        results: AsyncStream<AlertService.Input>.Continuation,
+        results: AsyncStream<AlarmInput>.Continuation,
         counters: InferenceCounters,
         logger: Logger
     ) async throws -> InferenceService {

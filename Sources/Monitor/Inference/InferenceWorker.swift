@@ -9,7 +9,7 @@ import Systemd
 /// every stream ending to the alarm side, in the order the queue delivered them.
 ///
 /// Lives on its thread only (not `Sendable`). Every buffer is allocated in `init`: the loop allocates nothing
-/// but the probability array each classified window hands over (``AlertService/Input`` owns one).
+/// but the probability array each classified window hands over (``AlarmInput`` owns one).
 final class InferenceWorker {
     /// The worker's shard of the queue, also its index in ``InferenceCounters``.
     let shard: Int
@@ -20,7 +20,7 @@ final class InferenceWorker {
     private let classCount: Int
     private let pollInterval: Duration
     private let heartbeat: Heartbeat
-    private let results: AsyncStream<AlertService.Input>.Continuation
+    private let results: AsyncStream<AlarmInput>.Continuation
     private let counters: InferenceCounters
     private let batch: UnsafeMutablePointer<Float>
     private let logits: UnsafeMutablePointer<Float>
@@ -50,7 +50,7 @@ final class InferenceWorker {
         windowSamples: Int,
         pollInterval: Duration,
         heartbeat: Heartbeat,
-        results: AsyncStream<AlertService.Input>.Continuation,
+        results: AsyncStream<AlarmInput>.Continuation,
         counters: InferenceCounters
     ) throws(ModelError) {
         precondition(queue.windowValueCount == model.plan.inputChannels * windowSamples, "queue and model disagree")
@@ -122,7 +122,7 @@ final class InferenceWorker {
     }
 
     /// Hands one input to the alarm side, counting it when the alarm side's buffer was full and dropped its oldest.
-    private func send(_ input: AlertService.Input) {
+    private func send(_ input: AlarmInput) {
         if case .dropped = results.yield(input) { counters.recordDroppedInput(worker: shard) }
     }
 
@@ -163,16 +163,8 @@ final class InferenceWorker {
                     latencySeconds: latency / .seconds(1)
                 )
             }
-            switch tag.ending {
-            case .expected:
-                send(.ended(stream: info.streamID, expected: true))
-            case .unexpected:
-                send(.ended(stream: info.streamID, expected: false))
-            case .stalled:
-                send(.stalled(stream: info.streamID))
-                send(.ended(stream: info.streamID, expected: false))
-            case nil:
-                break
+            if let ending = tag.ending {
+                send(.ended(stream: info.streamID, ending))
             }
         }
     }

@@ -4,7 +4,7 @@ import Stream
 /// newest events when its consumer falls behind (`bufferingNewest`).
 ///
 /// The alarm side does not learn of stalls and ends from here but through the ``WindowQueue``
-/// (``WindowQueue/Ending``), where they queue behind the stream's last window: an event here may overtake a
+/// (``StreamEnding``), where they queue behind the stream's last window: an event here may overtake a
 /// window still being classified.
 ///
 /// Every `opened` stream later gets exactly one `ended` or `endedUnexpectedly`; `stalled` comes just before

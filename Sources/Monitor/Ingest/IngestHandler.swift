@@ -1,3 +1,4 @@
+import Alarms
 import Glibc
 import Logging
 import NIOCore
@@ -195,7 +196,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Answers a protocol error with one JSON line and closes.
-    private func fail(context: ChannelHandlerContext, error: StreamError, ending: WindowQueue.Ending = .unexpected) {
+    private func fail(context: ChannelHandlerContext, error: StreamError, ending: StreamEnding = .unexpected) {
         guard !isClosed else { return }
         finish(endedUnexpectedly: error.description, refusedReason: error.description, ending: ending)
         send(context: context, code: error.code, message: error.description)
@@ -214,7 +215,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func finish(
         endedUnexpectedly reason: String,
         refusedReason: String?,
-        ending: WindowQueue.Ending = .unexpected
+        ending: StreamEnding = .unexpected
     ) {
         let streamID = decoder.header?.streamID
         switch state {

@@ -1,3 +1,4 @@
+import Alarms
 import Foundation
 import Logging
 import Model
@@ -81,7 +82,7 @@ package final class DaemonRuntime: Sendable {
         let notifier = SystemdNotifier()
         let pollInterval = min(maximumPollInterval, (notifier.watchdogInterval ?? .seconds(10)) / 8)
         let (alertInputs, alertContinuation) = AsyncStream.makeStream(
-            of: AlertService.Input.self,
+            of: AlarmInput.self,
             bufferingPolicy: .bufferingNewest(alertInputCapacity)
         )
         let inferenceCounters = InferenceCounters(workerCount: workers)
@@ -139,15 +140,12 @@ package final class DaemonRuntime: Sendable {
                 service: ReloadService(notifier: notifier, logger: logger, status: status.line, reload: reloadConfig)
             ),
             .init(
-                service: AlertStage(
-                    service: AlertService(
-                        rules: rules,
-                        inputs: alertInputs,
-                        output: output,
-                        counters: alertCounters,
-                        logger: logger
-                    ),
-                    inputs: alertContinuation
+                service: AlertService(
+                    rules: rules,
+                    inputs: (alertInputs, alertContinuation),
+                    output: output,
+                    counters: alertCounters,
+                    logger: logger
                 )
             ),
             .init(service: inference),
