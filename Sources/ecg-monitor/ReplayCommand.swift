@@ -50,7 +50,8 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let sources = try RecordSource.streams(recordPaths: records, streamID: streamID, parallel: parallel, loops: loop)
+        let sources = try RecordSource.streams(
+            recordPaths: records, streamID: streamID, parallel: parallel, loops: loop)
         try await StreamProducer.deliver(sources, pace: speed, socketPath: socket, maxSeconds: seconds)
     }
 }

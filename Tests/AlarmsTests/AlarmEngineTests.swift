@@ -159,7 +159,8 @@ struct ScriptedStream {
     @Test func raisesOneTechnicalAlarmPerFaultyLead() throws {
         var script = ScriptedStream(engine: AlarmEngine(rules: try makeRules()))
         _ = try script.feed(afib: [0.1])
-        let flags = TechnicalFlags(flatLeads: [LeadSet(leadIndex: 0), LeadSet(leadIndex: 1)], saturatedLeads: LeadSet(leadIndex: 7))
+        let flags = TechnicalFlags(
+            flatLeads: [LeadSet(leadIndex: 0), LeadSet(leadIndex: 1)], saturatedLeads: LeadSet(leadIndex: 7))
         let events = try script.skip([flags, flags, flags, flags])
         #expect(
             events.map(\.subject) == [

@@ -51,7 +51,8 @@ import Testing
     @Test func refusesAnArrayWithTheWrongLeadCount() throws {
         let classifier = FileClassifier(model: try Self.model("tiny.onnx"), modelPath: "m.onnx")
         #expect(throws: InputError.self) {
-            try classifier.classifyArray(NpyArray(shape: [8, 10], values: Array(repeating: 0, count: 80)), path: "x.npy")
+            try classifier.classifyArray(
+                NpyArray(shape: [8, 10], values: Array(repeating: 0, count: 80)), path: "x.npy")
         }
     }
 

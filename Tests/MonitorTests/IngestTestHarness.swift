@@ -36,7 +36,7 @@ final class EventRecorder: Sendable {
                 state.waiters.removeAll { $0.condition(events) }
                 return ready
             }
-            ready.forEach { $0.resume() }
+            for continuation in ready { continuation.resume() }
         }
     }
 

@@ -15,8 +15,10 @@ import Testing
         format: SampleFormat
     ) throws -> SimulatorSource {
         SimulatorSource(
-            simulator: ECGSimulator(rhythm: rhythm, heartRateBPM: nil, sampleRateHz: rateHz, noiseMillivolts: 0.01, seed: 1),
-            header: try StreamHeader(streamID: streamID, sampleRateHz: rateHz, leads: StandardLead.allCases, format: format)
+            simulator: ECGSimulator(
+                rhythm: rhythm, heartRateBPM: nil, sampleRateHz: rateHz, noiseMillivolts: 0.01, seed: 1),
+            header: try StreamHeader(
+                streamID: streamID, sampleRateHz: rateHz, leads: StandardLead.allCases, format: format)
         )
     }
 
@@ -24,7 +26,8 @@ import Testing
         let harness = try await IngestHarness.start(shards: 2)
         let high = try DaemonTestSupport.samplePath("ECGClassification_PTBXL/00008_hr")
         let ptb = try DaemonTestSupport.samplePath("wfdb-python/s0010_re")
-        let records = try RecordSource.streams(recordPaths: [high + ".hea", ptb], streamID: nil, parallel: 2, loops: false)
+        let records = try RecordSource.streams(
+            recordPaths: [high + ".hea", ptb], streamID: nil, parallel: 2, loops: false)
         let simulated = try Self.simulator(streamID: "sim", rhythm: .afib, rateHz: 250, format: .csv)
         try await testGracefulShutdownRunning(harness) {
             try await StreamProducer.deliver(records, pace: .unlimited, socketPath: harness.socketPath)

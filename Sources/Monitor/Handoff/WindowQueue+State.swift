@@ -212,7 +212,7 @@ extension WindowQueue {
             for descriptor in descriptors {
                 guard fcntl(descriptor, F_SETFL, O_NONBLOCK) == 0, fcntl(descriptor, F_SETFD, FD_CLOEXEC) == 0 else {
                     let error = errno
-                    descriptors.forEach { close($0) }
+                    for opened in descriptors { close(opened) }
                     throw .system(operation: "fcntl", errno: error)
                 }
             }

@@ -100,7 +100,8 @@ package struct FileClassifier {
     static func report(model: Model, starts: [Int], logits: [[Float]], includeLogits: Bool) -> Report {
         let windows = zip(starts, logits).map { start, values in
             Report.Window(
-                startSample: start, logits: includeLogits ? values : nil, probabilities: values.map(Model.probability(logit:)))
+                startSample: start, logits: includeLogits ? values : nil,
+                probabilities: values.map(Model.probability(logit:)))
         }
         var maximum = [Float](repeating: 0, count: model.plan.outputCount)
         for window in windows {
