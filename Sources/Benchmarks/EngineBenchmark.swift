@@ -84,7 +84,7 @@ package struct EngineBenchmark {
     /// - Throws: ``ModelError`` when the model cannot run windows of this batch and length.
     package func run() throws -> Report {
         let loaded = model
-        let probe = IncepSE(model: loaded, maxBatch: batch, maxTimeSamples: time)
+        let probe = PlanExecutor(model: loaded, maxBatch: batch, maxTimeSamples: time)
         try probe.validate(batch: batch, timeSamples: time)
         BLAS.threads = 1
         let peak = BLAS.peakGigaflops()
@@ -128,11 +128,11 @@ package struct EngineBenchmark {
             let thread = Thread {
                 let engine =
                     if case (let pass?, let im2col?) = blocks {
-                        IncepSE(
+                        PlanExecutor(
                             model: model, maxBatch: batch, maxTimeSamples: time, passColumns: pass,
                             im2colColumns: im2col)
                     } else {
-                        IncepSE(model: model, maxBatch: batch, maxTimeSamples: time)
+                        PlanExecutor(model: model, maxBatch: batch, maxTimeSamples: time)
                     }
                 var generator = SplitMix64(seed: UInt64(worker + 1))
                 let input = (0..<(batch * model.plan.inputChannels * time)).map { _ in Float(generator.nextGaussian()) }

@@ -2,7 +2,7 @@ import FoundationEssentials
 
 /// A loaded IncepSE-family model: its configuration, compiled plan and folded weights.
 ///
-/// Immutable and `Sendable`; every inference worker runs it through its own ``IncepSE``.
+/// Immutable and `Sendable`; every inference worker runs it through its own ``PlanExecutor``.
 public struct Model: Sendable {
     /// Classes, thresholds, rate, window and preprocessing from the file's metadata.
     public let config: ModelConfig

@@ -182,7 +182,7 @@ public struct ModelPlan: Sendable {
         return flops
     }
 
-    /// One line per fused layer, for logs and `--verbose` output.
+    /// One line per fused layer, in execution order: what `ecg-monitor run --print-plan` prints.
     public var summary: [String] {
         layers.map { layer in
             switch layer {

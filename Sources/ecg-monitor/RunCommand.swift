@@ -35,12 +35,19 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "ONNX model file, instead of model.path.")
     var model: String?
 
+    @Flag(help: "Print the model's compiled plan (its fused layers, in the order they run) and exit.")
+    var printPlan = false
+
     /// What the options set over the configuration.
     var overrides: RunOverrides {
         RunOverrides(socketPath: socket, readsStandardInput: stdin, alerts: alerts, modelPath: model)
     }
 
     func run() async throws {
+        if printPlan {
+            print(try await DaemonRuntime.planDump(configPath: config, overrides: overrides))
+            return
+        }
         // A reader of `--alerts json` that goes away must not kill the daemon: the write fails and is logged.
         signal(SIGPIPE, SIG_IGN)
         // Until the reload service traps SIGHUP, a hangup must not end the process.

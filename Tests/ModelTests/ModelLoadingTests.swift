@@ -82,7 +82,7 @@ import Testing
             }
             // Loading may succeed (a flipped weight is still a model) or fail; it must never crash.
             if let model = try? Model(bytes: corrupted) {
-                let engine = IncepSE(model: model, maxBatch: 1, maxTimeSamples: 50)
+                let engine = PlanExecutor(model: model, maxBatch: 1, maxTimeSamples: 50)
                 _ = try? engine.logits(
                     for: Array(repeating: 0.1, count: model.plan.inputChannels * 50), batch: 1, timeSamples: 50)
             }

@@ -80,7 +80,7 @@ package struct FileClassifier {
 
     /// Runs `batch` windows of `time` samples, at most ``maxBatch`` per engine call; logits per window.
     static func logits(model: Model, windows: [Float], batch: Int, time: Int) throws -> [[Float]] {
-        let engine = IncepSE(model: model, maxBatch: min(batch, maxBatch), maxTimeSamples: time)
+        let engine = PlanExecutor(model: model, maxBatch: min(batch, maxBatch), maxTimeSamples: time)
         let stride = model.plan.inputChannels * time
         var result: [[Float]] = []
         var start = 0

@@ -13,7 +13,7 @@ import Systemd
 final class InferenceWorker {
     /// The worker's shard of the queue, also its index in ``InferenceCounters``.
     let shard: Int
-    private let engine: IncepSE
+    private let engine: PlanExecutor
     private let queue: WindowQueue
     private let maxBatch: Int
     private let windowSamples: Int
@@ -54,7 +54,7 @@ final class InferenceWorker {
         counters: InferenceCounters
     ) throws(ModelError) {
         precondition(queue.windowValueCount == model.plan.inputChannels * windowSamples, "queue and model disagree")
-        engine = IncepSE(model: model, maxBatch: maxBatch, maxTimeSamples: windowSamples)
+        engine = PlanExecutor(model: model, maxBatch: maxBatch, maxTimeSamples: windowSamples)
         for size in Set([1, maxBatch]) {
             try engine.validate(batch: size, timeSamples: windowSamples)
         }

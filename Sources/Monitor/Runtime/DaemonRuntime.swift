@@ -221,6 +221,23 @@ package final class DaemonRuntime: Sendable {
         logger.notice("ecg-monitor stopped", metadata: metadata)
     }
 
+    /// The compiled plan of the model the configuration names, as `run --print-plan` prints it: a line naming
+    /// the model and its shape, then one numbered line per fused layer in execution order.
+    ///
+    /// - Throws: The configuration's or the model's error, as ``start(configPath:overrides:logger:)`` would.
+    package static func planDump(configPath: String?, overrides: RunOverrides) async throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let config = overrides.applied(to: try await Config.load(filePath: configPath, environment: environment))
+        let plan = try Model(contentsOf: config.model.path).plan
+        let layers = plan.summary.enumerated().map { index, line in
+            let number = String(index + 1)
+            return String(repeating: " ", count: max(0, 4 - number.count)) + number + "  " + line
+        }
+        let header =
+            "\(config.model.path): \(plan.inputChannels) leads → \(plan.outputCount) logits, \(layers.count) layers"
+        return ([header] + layers).joined(separator: "\n")
+    }
+
     /// The ingest side's settings from the configuration and the command line.
     static func ingestConfiguration(
         _ config: Config,

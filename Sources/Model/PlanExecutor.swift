@@ -1,8 +1,12 @@
-/// Runs a compiled model on windows: the forward pass, top to bottom, over a workspace it owns.
+/// Runs a compiled model on windows: the ``ModelPlan``'s fused layers in order, over a workspace it owns.
+///
+/// The network is not spelled out here: the ONNX graph (IncepSE, as exported from training) compiles to a
+/// fixed list of fused layers, and this executes whatever list the plan holds, so the forward pass reads as
+/// the plan's dump (``ModelPlan/summary``, printed by `ecg-monitor run --print-plan`) rather than as code.
 ///
 /// One instance per inference worker (not `Sendable`); the ``Model`` it runs is shared. Call
 /// `BLAS.threads = 1` once before starting several workers.
-public final class IncepSE {
+public final class PlanExecutor {
     /// The model this engine runs.
     public let model: Model
     private let workspace: Workspace
