@@ -9,7 +9,7 @@ import Synchronization
 /// Serves the ingest protocol (docs/protocol.md) on a UNIX stream socket and, for development, on standard
 /// input; every connection is one stream, decoded and cut into windows for the ``WindowQueue``.
 ///
-/// Fallible setup (binding or adopting the socket, opening standard input) happens in ``start(configuration:queue:events:logger:group:)``,
+/// Fallible setup (binding or adopting the socket, opening standard input) happens in ``start(configuration:queue:counters:logger:group:)``,
 /// before the service group runs, so a bad socket path fails start-up; ``run()`` then lives until graceful
 /// shutdown, when every connection gets a `service_stopping` error line and is closed (ending its stream),
 /// or, with standard input as the only input, until standard input ends.
@@ -38,19 +38,19 @@ final class IngestService: Service {
     /// - Parameters:
     ///   - configuration: inputs, limits, pipeline.
     ///   - queue: where windows go; its capacity should be `configuration.maxStreams`.
-    ///   - events: stream lifecycle events for the alert side.
+    ///   - counters: Where refused connections are counted.
     ///   - logger: for the service's own messages (`ecg.stream`, `ecg.source` metadata per connection).
     ///   - group: the event loops serving connections.
     /// - Throws: ``IngestError`` or ``StreamError/badConfiguration(reason:)`` when an input cannot be opened.
     static func start(
         configuration: IngestConfiguration,
         queue: WindowQueue,
-        events: AsyncStream<IngestEvent>.Continuation,
+        counters: IngestCounters,
         logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> IngestService {
         try configuration.validate()
-        let context = IngestContext(configuration: configuration, queue: queue, events: events, logger: logger)
+        let context = IngestContext(configuration: configuration, queue: queue, counters: counters, logger: logger)
         var serverChannel: (any Channel)?
         var boundPath: String?
         if let descriptor = configuration.inheritedSocketDescriptor {
@@ -213,7 +213,8 @@ final class IngestService: Service {
                 context.isStopping.load(ordering: .relaxed)
                 ? "the service is stopping"
                 : "the limit of \(context.configuration.connectionLimit) connections is reached"
-            context.events.yield(.refused(streamID: nil, reason: reason))
+            context.counters.recordRefusal()
+            context.logger.warning("stream refused", metadata: ["ecg.reason": "\(reason)"])
             let line = IngestContext.errorLine(
                 code: StreamError.refused(reason: reason).code,
                 message: reason,

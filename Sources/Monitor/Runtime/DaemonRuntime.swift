@@ -26,8 +26,7 @@ package final class DaemonRuntime: Sendable {
 
     private let group: ServiceGroup
     private let eventLoopHeartbeats: EventLoopHeartbeats
-    private let ingestEvents: AsyncStream<IngestEvent>
-    private let ingestEventsContinuation: AsyncStream<IngestEvent>.Continuation
+    private let ingestCounters: IngestCounters
     private let status: DaemonStatus
     private let inferenceCounters: InferenceCounters
     private let alertCounters: AlertCounters
@@ -36,7 +35,7 @@ package final class DaemonRuntime: Sendable {
     private init(
         group: ServiceGroup,
         eventLoopHeartbeats: EventLoopHeartbeats,
-        ingestEvents: (AsyncStream<IngestEvent>, AsyncStream<IngestEvent>.Continuation),
+        ingestCounters: IngestCounters,
         status: DaemonStatus,
         inferenceCounters: InferenceCounters,
         alertCounters: AlertCounters,
@@ -44,7 +43,7 @@ package final class DaemonRuntime: Sendable {
     ) {
         self.group = group
         self.eventLoopHeartbeats = eventLoopHeartbeats
-        (self.ingestEvents, ingestEventsContinuation) = ingestEvents
+        self.ingestCounters = ingestCounters
         self.status = status
         self.inferenceCounters = inferenceCounters
         self.alertCounters = alertCounters
@@ -96,13 +95,13 @@ package final class DaemonRuntime: Sendable {
             counters: inferenceCounters,
             logger: logger
         )
-        let events = IngestEvent.makeStream()
+        let ingestCounters = IngestCounters()
         let ingest: IngestService
         do {
             ingest = try await IngestService.start(
                 configuration: try ingestConfiguration(config, overrides: overrides, pipeline: binding.pipeline),
                 queue: queue,
-                events: events.continuation,
+                counters: ingestCounters,
                 logger: logger
             )
         } catch {
@@ -110,7 +109,12 @@ package final class DaemonRuntime: Sendable {
             throw error
         }
         let alertCounters = AlertCounters()
-        let status = DaemonStatus(queue: queue, inference: inferenceCounters, alerts: alertCounters)
+        let status = DaemonStatus(
+            queue: queue,
+            inference: inferenceCounters,
+            alerts: alertCounters,
+            ingest: ingestCounters
+        )
         let eventLoopHeartbeats = EventLoopHeartbeats(
             group: MultiThreadedEventLoopGroup.singleton,
             interval: pollInterval
@@ -176,7 +180,7 @@ package final class DaemonRuntime: Sendable {
         return DaemonRuntime(
             group: ServiceGroup(configuration: groupConfiguration),
             eventLoopHeartbeats: eventLoopHeartbeats,
-            ingestEvents: (events.stream, events.continuation),
+            ingestCounters: ingestCounters,
             status: status,
             inferenceCounters: inferenceCounters,
             alertCounters: alertCounters,
@@ -189,21 +193,13 @@ package final class DaemonRuntime: Sendable {
     /// - Throws: The error of the service that failed (a broken stream on standard input, say), after the
     ///   others have shut down gracefully.
     package func run() async throws {
-        let events = Task { [ingestEvents, status] in
-            for await event in ingestEvents { status.record(event) }
-        }
-        defer {
-            eventLoopHeartbeats.cancel()
-            ingestEventsContinuation.finish()
-        }
+        defer { eventLoopHeartbeats.cancel() }
         do {
             try await group.run()
         } catch {
             logSummary()
             throw error
         }
-        ingestEventsContinuation.finish()
-        await events.value
         logSummary()
     }
 
@@ -211,7 +207,7 @@ package final class DaemonRuntime: Sendable {
         let counts = inferenceCounters.total
         var metadata: Logger.Metadata = [
             "ecg.windows_classified": "\(counts.classified)", "ecg.windows_faulty": "\(counts.faulty)",
-            "ecg.events": "\(alertCounters.eventsEmitted)", "ecg.refused": "\(status.refusedConnections)",
+            "ecg.events": "\(alertCounters.eventsEmitted)", "ecg.refused": "\(ingestCounters.refusedConnections)",
             "ecg.alarm_inputs_lost": "\(counts.droppedInputs)",
         ]
         if let p50 = counts.latency.percentile(0.5), let p99 = counts.latency.percentile(0.99) {
