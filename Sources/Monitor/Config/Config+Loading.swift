@@ -127,7 +127,23 @@ extension Config {
 
     /// Every key of this configuration with its value, as swift-configuration values (the defaults' provider).
     var configValues: [AbsoluteConfigKey: ConfigValue] {
-        var values: [AbsoluteConfigKey: ConfigContent] = [
+        var values: [AbsoluteConfigKey: ConfigContent] = [:]
+        for (key, value) in scalarValues {
+            values[AbsoluteConfigKey(key.split(separator: ".").map(String.init))] = value
+        }
+        for (code, priority) in alarms.classes {
+            values[AbsoluteConfigKey(["alarms", "classes", code])] = .string(priority.rawValue)
+        }
+        for (code, threshold) in alarms.thresholds {
+            values[AbsoluteConfigKey(["alarms", "thresholds", code])] = .double(threshold)
+        }
+        return values.mapValues { ConfigValue($0, isSecret: false) }
+    }
+
+    /// Every single-value key, dotted, with its value here: the one list of the keys, from which the file's and
+    /// the environment's checks take theirs (``ConfigSchema/scalarKeys``).
+    var scalarValues: [String: ConfigContent] {
+        [
             "model.path": .string(model.path),
             "input.socket_path": .string(input.socketPath),
             "input.socket_mode": .string("0" + String(input.socketMode, radix: 8)),
@@ -150,12 +166,5 @@ extension Config {
             "technical.raise_count": .int(technical.raiseCount),
             "technical.clear_count": .int(technical.clearCount),
         ]
-        for (code, priority) in alarms.classes {
-            values[AbsoluteConfigKey(["alarms", "classes", code])] = .string(priority.rawValue)
-        }
-        for (code, threshold) in alarms.thresholds {
-            values[AbsoluteConfigKey(["alarms", "thresholds", code])] = .double(threshold)
-        }
-        return values.mapValues { ConfigValue($0, isSecret: false) }
     }
 }
