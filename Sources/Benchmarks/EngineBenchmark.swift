@@ -49,7 +49,7 @@ package struct EngineBenchmark {
     package static let maxSamplesPerCall = 10_000_000
 
     /// The model measured.
-    package let model: Model
+    package let model: CompiledModel
     /// Windows per forward call.
     package let batch: Int
     /// Samples per window.
@@ -64,7 +64,7 @@ package struct EngineBenchmark {
 
     /// A benchmark of `model`; see the properties.
     package init(
-        model: Model,
+        model: CompiledModel,
         batch: Int,
         time: Int,
         threads: Int,
@@ -119,7 +119,7 @@ package struct EngineBenchmark {
     /// Runs `threads` workers for `seconds`; returns each worker's call durations in seconds, wall-clock and
     /// thread CPU time (calls finishing in time).
     package static func measure(
-        model: Model, batch: Int, time: Int, threads: Int, seconds: Double, blocks: (Int?, Int?) = (nil, nil)
+        model: CompiledModel, batch: Int, time: Int, threads: Int, seconds: Double, blocks: (Int?, Int?) = (nil, nil)
     ) -> [(wall: [Double], cpu: [Double])] {
         let results = Mutex<[(wall: [Double], cpu: [Double])]>([])
         let done = DispatchSemaphore(value: 0)

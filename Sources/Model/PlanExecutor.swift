@@ -4,11 +4,11 @@
 /// fixed list of fused layers, and this executes whatever list the plan holds, so the forward pass reads as
 /// the plan's dump (``ModelPlan/summary``, printed by `ecg-monitor run --print-plan`) rather than as code.
 ///
-/// One instance per inference worker (not `Sendable`); the ``Model`` it runs is shared. Call
+/// One instance per inference worker (not `Sendable`); the ``CompiledModel`` it runs is shared. Call
 /// `BLAS.threads = 1` once before starting several workers.
 public final class PlanExecutor {
     /// The model this engine runs.
-    public let model: Model
+    public let model: CompiledModel
     private let workspace: Workspace
 
     /// The largest batch ``forward(_:batch:timeSamples:into:)`` accepts.
@@ -19,7 +19,7 @@ public final class PlanExecutor {
     /// Allocates the workspace for batches of up to `maxBatch` windows of up to `maxTimeSamples` samples.
     ///
     /// - Important: both sizes must be at least 1 (a programmer error otherwise).
-    public init(model: Model, maxBatch: Int, maxTimeSamples: Int) {
+    public init(model: CompiledModel, maxBatch: Int, maxTimeSamples: Int) {
         self.model = model
         self.workspace = Workspace(
             plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples)
@@ -31,7 +31,7 @@ public final class PlanExecutor {
     /// the target machines.
     ///
     /// - Important: all sizes must be at least 1 (a programmer error otherwise).
-    public init(model: Model, maxBatch: Int, maxTimeSamples: Int, passColumns: Int, im2colColumns: Int) {
+    public init(model: CompiledModel, maxBatch: Int, maxTimeSamples: Int, passColumns: Int, im2colColumns: Int) {
         self.model = model
         self.workspace = Workspace(
             plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples,

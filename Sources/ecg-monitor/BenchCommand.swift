@@ -45,7 +45,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let benchmark = EngineBenchmark(
-            model: try Model(contentsOf: model),
+            model: try CompiledModel(contentsOf: model),
             batch: batch,
             time: time,
             threads: threads,

@@ -34,7 +34,7 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Model(contentsOf: model)
+        let loaded = try CompiledModel(contentsOf: model)
         for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
         let classifier = FileClassifier(model: loaded, modelPath: model, includesLogits: logits, hopSeconds: hopSeconds)
         let report: FileClassifier.Report

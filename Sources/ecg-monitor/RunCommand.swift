@@ -30,7 +30,7 @@ struct RunCommand: AsyncParsableCommand {
     var stdin = false
 
     @Option(help: "Where alert events go: journal, json (JSON lines on standard output) or both.")
-    var alerts: Config.AlertOutput?
+    var alerts: Config.AlertDestination?
 
     @Option(help: "ONNX model file, instead of model.path.")
     var model: String?

@@ -29,7 +29,7 @@ import Testing
         #expect(try RunCommand.parse(["--print-plan"]).printPlan)
         let overrides = RunOverrides(modelPath: DaemonTestSupport.defaultModelPath)
         let lines = try await DaemonRuntime.planDump(configPath: nil, overrides: overrides).split(separator: "\n")
-        let plan = try Model(contentsOf: DaemonTestSupport.defaultModelPath).plan
+        let plan = try CompiledModel(contentsOf: DaemonTestSupport.defaultModelPath).plan
         #expect(lines.first?.hasSuffix("12 leads → \(plan.outputCount) logits, \(plan.summary.count) layers") == true)
         #expect(lines.count == plan.summary.count + 1)
         #expect(lines.dropFirst().first?.hasPrefix("   1  conv 12ch") == true)

@@ -4,7 +4,7 @@ import Testing
 
 @Suite struct ModelPlanTests {
     @Test func compilesThePaperFormIntoFusedLayers() throws {
-        let plan = try Model(contentsOf: Fixtures.path("paper.onnx")).plan
+        let plan = try CompiledModel(contentsOf: Fixtures.path("paper.onnx")).plan
         let groups = plan.layers.compactMap { layer -> ConvolutionGroup? in
             if case .convolutions(let group) = layer { return group }
             return nil
@@ -60,14 +60,14 @@ import Testing
     }
 
     @Test func countsThePapersFlopsPerWindow() throws {
-        let plan = try Model(contentsOf: Fixtures.path("paper.onnx")).plan
+        let plan = try CompiledModel(contentsOf: Fixtures.path("paper.onnx")).plan
         let mflop = Double(plan.flopsPerWindow(timeSamples: 250)) / 1e6
         #expect(abs(mflop - 235.7) < 0.1)
     }
 
     @Test(arguments: ["seed_dynamo.onnx", "seed_legacy.onnx"])
     func compilesBothExportersOfTheSeedFormAlike(_ file: String) throws {
-        let plan = try Model(contentsOf: Fixtures.path(file)).plan
+        let plan = try CompiledModel(contentsOf: Fixtures.path(file)).plan
         let wide = plan.layers.compactMap { layer -> ConvolutionGroup? in
             if case .convolutions(let group) = layer, group.spanTaps > 0 { return group }
             return nil

@@ -5,7 +5,7 @@ import Testing
 @Suite struct PlanExecutorTests {
     @Test(arguments: Fixtures.cases)
     func matchesOnnxRuntimeWithinTolerance(_ fixture: Fixtures.Case) throws {
-        let model = try Model(contentsOf: Fixtures.path(fixture.model))
+        let model = try CompiledModel(contentsOf: Fixtures.path(fixture.model))
         let time = fixture.time
         let input = Array(try Fixtures.floats(fixture.input).prefix(fixture.batch * 12 * time))
         let expected = try Fixtures.floats(fixture.logits)
@@ -20,7 +20,7 @@ import Testing
 @Suite struct PlanExecutorValidationTests {
     @Test func refusesBatchesAndWindowsBeyondTheWorkspace() throws {
         let engine = PlanExecutor(
-            model: try Model(contentsOf: Fixtures.path("tiny.onnx")), maxBatch: 2, maxTimeSamples: 100)
+            model: try CompiledModel(contentsOf: Fixtures.path("tiny.onnx")), maxBatch: 2, maxTimeSamples: 100)
         #expect(throws: ModelError.self) { try engine.validate(batch: 3, timeSamples: 100) }
         #expect(throws: ModelError.self) { try engine.validate(batch: 1, timeSamples: 101) }
         #expect(throws: ModelError.self) { try engine.validate(batch: 0, timeSamples: 10) }
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func givesEachWindowTheSameLogitsAloneOrInABatch() throws {
-        let model = try Model(contentsOf: Fixtures.path("paper.onnx"))
+        let model = try CompiledModel(contentsOf: Fixtures.path("paper.onnx"))
         let input = Array(try Fixtures.floats("input_t250.f32").prefix(5 * 12 * 250))
         let batched = try PlanExecutor(model: model, maxBatch: 5, maxTimeSamples: 250)
             .logits(for: input, batch: 5, timeSamples: 250)
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func runsShorterWindowsThanItsWorkspaceHolds() throws {
-        let model = try Model(contentsOf: Fixtures.path("tiny.onnx"))
+        let model = try CompiledModel(contentsOf: Fixtures.path("tiny.onnx"))
         let engine = PlanExecutor(model: model, maxBatch: 4, maxTimeSamples: 1000)
         let logits = try engine.logits(for: Array(repeating: 0.5, count: 2 * 12 * 7), batch: 2, timeSamples: 7)
         #expect(logits.count == 2 * model.plan.outputCount && logits.allSatisfy { $0.isFinite })
@@ -60,7 +60,7 @@ import Testing
 @Suite struct PlanExecutorBlockingTests {
     @Test(arguments: [(100, 50), (250, 7), (500, 100), (1250, 1250), (4096, 256), (8192, 4096)])
     func givesTheSameLogitsForAnyPassAndBlockSize(passColumns: Int, im2colColumns: Int) throws {
-        let model = try Model(contentsOf: Fixtures.path("seed_dynamo.onnx"))
+        let model = try CompiledModel(contentsOf: Fixtures.path("seed_dynamo.onnx"))
         let input = Array(try Fixtures.floats("input_t250.f32").prefix(5 * 12 * 250))
         let expected = try Fixtures.floats("seed_dynamo_t250_b5.f32")
         let engine = PlanExecutor(

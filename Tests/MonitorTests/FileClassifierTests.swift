@@ -6,7 +6,7 @@ import Testing
 @testable import Monitor
 
 @Suite struct FileClassifierTests {
-    static func model(_ name: String) throws -> Model { try DaemonTestSupport.fixtureModel(name) }
+    static func model(_ name: String) throws -> CompiledModel { try DaemonTestSupport.fixtureModel(name) }
 
     static func input(windows: Int, time: Int) throws -> [Float] {
         let data = try Data(contentsOf: DaemonTestSupport.modelFixtures.appending(path: "input_t\(time).f32"))

@@ -13,7 +13,7 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct InferenceServiceTests {
     /// The default model, the pipeline it asks for (windows every 0.5 s), a queue and a started service.
     struct Setup {
-        let model: Model
+        let model: CompiledModel
         let pipeline: PipelineConfiguration
         let queue: WindowQueue
         let service: InferenceService
@@ -22,7 +22,7 @@ import Testing
         let continuation: AsyncStream<AlarmInput>.Continuation
 
         init(shards: Int = 1, maxBatch: Int = 4, keepingNewestResults: Int? = nil) async throws {
-            model = try Model(contentsOf: DaemonTestSupport.defaultModelPath)
+            model = try CompiledModel(contentsOf: DaemonTestSupport.defaultModelPath)
             pipeline = try PipelineConfiguration(
                 model: model.config,
                 path: "default",

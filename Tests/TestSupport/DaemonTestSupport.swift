@@ -24,8 +24,8 @@ package enum DaemonTestSupport {
     package static let modelFixtures = packageRoot.appendingPathComponent("Tests/ModelTests/Fixtures")
 
     /// Loads the fixture model `name`, e.g. `tiny.onnx`.
-    package static func fixtureModel(_ name: String) throws -> Model {
-        try Model(contentsOf: modelFixtures.appendingPathComponent(name).path)
+    package static func fixtureModel(_ name: String) throws -> CompiledModel {
+        try CompiledModel(contentsOf: modelFixtures.appendingPathComponent(name).path)
     }
 
     /// The committed default model.

@@ -50,7 +50,7 @@ extension Config {
         classCodes: [String],
         thresholdCodes: Set<String>
     ) throws(DaemonError) {
-        model = Model(path: try values.string("model.path", nonEmpty: true))
+        model = ModelFile(path: try values.string("model.path", nonEmpty: true))
         input = Input(
             socketPath: try values.socketPath("input.socket_path"),
             socketMode: try values.octalMode("input.socket_mode"),

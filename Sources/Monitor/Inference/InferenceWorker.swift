@@ -43,7 +43,7 @@ final class InferenceWorker {
     /// - Throws: ``ModelError/badInput(reason:)`` when the model's graph cannot run batches of `maxBatch`
     ///   windows of `windowSamples` samples (a graph with a fixed batch or window size).
     init(
-        model: Model,
+        model: CompiledModel,
         queue: WindowQueue,
         shard: Int,
         maxBatch: Int,
@@ -135,7 +135,7 @@ final class InferenceWorker {
                 if rows[index] >= 0 {
                     let row = logits + rows[index] * classCount
                     let probabilities = [Float](unsafeUninitializedCapacity: classCount) { buffer, initialized in
-                        for c in 0..<classCount { buffer[c] = Model.probability(logit: row[c]) }
+                        for c in 0..<classCount { buffer[c] = CompiledModel.probability(logit: row[c]) }
                         initialized = classCount
                     }
                     send(

@@ -224,7 +224,7 @@ package final class DaemonRuntime: Sendable {
     package static func planDump(configPath: String?, overrides: RunOverrides) async throws -> String {
         let environment = ProcessInfo.processInfo.environment
         let config = overrides.applied(to: try await Config.load(filePath: configPath, environment: environment))
-        let plan = try Model(contentsOf: config.model.path).plan
+        let plan = try CompiledModel(contentsOf: config.model.path).plan
         let layers = plan.summary.enumerated().map { index, line in
             let number = String(index + 1)
             return String(repeating: " ", count: max(0, 4 - number.count)) + number + "  " + line

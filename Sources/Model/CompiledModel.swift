@@ -3,7 +3,7 @@ import FoundationEssentials
 /// A loaded IncepSE-family model: its configuration, compiled plan and folded weights.
 ///
 /// Immutable and `Sendable`; every inference worker runs it through its own ``PlanExecutor``.
-public struct Model: Sendable {
+public struct CompiledModel: Sendable {
     /// Classes, thresholds, rate, window and preprocessing from the file's metadata.
     public let config: ModelConfig
     /// The fused layers the graph compiled to.
