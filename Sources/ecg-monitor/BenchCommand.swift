@@ -10,8 +10,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure inference throughput and latency and print JSON."
     )
 
-    @Option(name: .long, help: "The ONNX model file.")
-    var model: String
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .long, help: "Windows per forward call.")
     var batch = 64
@@ -45,7 +44,7 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         let benchmark = EngineBenchmark(
-            model: try CompiledModel(contentsOf: model),
+            model: try CompiledModel(contentsOf: model.model),
             batch: batch,
             time: time,
             threads: threads,
