@@ -9,8 +9,8 @@ enum ConfigSchema {
     /// Prefix of the environment variables that override keys.
     static let environmentPrefix = "ECG_MONITOR_"
 
-    /// Keys holding one value, dotted: those of the defaults' table (``Config/scalarValues``).
-    static let scalarKeys = Set(Config.defaults.scalarValues.keys)
+    /// Keys holding one value, dotted: those of ``Config/keys``.
+    static let scalarKeys = Set(Config.keys.map(\.name))
 
     /// Keys holding a mapping from class code to one value.
     static let classMapKeys: Set<String> = ["alarms.classes", "alarms.thresholds"]
