@@ -2,6 +2,7 @@ import Alarms
 import Glibc
 import Stream
 import Synchronization
+import Systemd
 
 extension WindowQueue {
     /// Which streams are open and which slots are free; guarded by the queue's registry lock.
@@ -204,16 +205,16 @@ extension WindowQueue {
         private let wakeRead: Int32
         private let wakeWrite: Int32
 
-        init(slotCount: Int) throws(IngestError) {
+        init(slotCount: Int) throws(SystemdError) {
             state = Mutex(ShardState(slotCount: slotCount))
             var descriptors: [Int32] = [-1, -1]
-            guard pipe(&descriptors) == 0 else { throw .system(operation: "pipe", errno: errno) }
+            guard pipe(&descriptors) == 0 else { throw .systemCall(name: "pipe", errno: errno) }
             // Glibc's module does not export pipe2; the flags are set right after, before any fork could happen.
             for descriptor in descriptors {
                 guard fcntl(descriptor, F_SETFL, O_NONBLOCK) == 0, fcntl(descriptor, F_SETFD, FD_CLOEXEC) == 0 else {
                     let error = errno
                     for opened in descriptors { close(opened) }
-                    throw .system(operation: "fcntl", errno: error)
+                    throw .systemCall(name: "fcntl", errno: error)
                 }
             }
             wakeRead = descriptors[0]

@@ -2,6 +2,7 @@ import Alarms
 import Glibc
 import Stream
 import Synchronization
+import Systemd
 
 /// Hands completed windows from ingest to the inference workers without allocating, newest window per stream
 /// first, batched across streams.
@@ -94,8 +95,8 @@ final class WindowQueue: Sendable {
     ///   - capacity: streams open at once, at least 1.
     ///   - windowValueCount: floats per window (`[leads][samples]`).
     ///   - shardCount: inference workers, at least 1.
-    /// - Throws: ``IngestError/system(operation:errno:)`` if a wake-up pipe cannot be created.
-    init(capacity: Int, windowValueCount: Int, shardCount: Int) throws(IngestError) {
+    /// - Throws: ``SystemdError/systemCall(name:errno:)`` if a wake-up pipe cannot be created.
+    init(capacity: Int, windowValueCount: Int, shardCount: Int) throws(SystemdError) {
         precondition(capacity >= 1 && windowValueCount >= 1 && shardCount >= 1, "queue dimensions must be positive")
         self.capacity = capacity
         self.windowValueCount = windowValueCount

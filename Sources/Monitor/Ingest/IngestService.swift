@@ -5,6 +5,7 @@ import NIOPosix
 import ServiceLifecycle
 import Stream
 import Synchronization
+import Systemd
 
 /// Serves the ingest protocol (docs/protocol.md) on a UNIX stream socket and, for development, on standard
 /// input; every connection is one stream, decoded and cut into windows for the ``WindowQueue``.
@@ -172,7 +173,7 @@ final class IngestService: Service {
     {
         let descriptor = context.configuration.standardInputDescriptor
         var status = stat()
-        guard fstat(descriptor, &status) == 0 else { throw IngestError.system(operation: "fstat stdin", errno: errno) }
+        guard fstat(descriptor, &status) == 0 else { throw SystemdError.systemCall(name: "fstat stdin", errno: errno) }
         switch status.st_mode & S_IFMT {
         case S_IFREG, S_IFDIR:
             throw IngestError.unsupportedStandardInput(
