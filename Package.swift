@@ -103,7 +103,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Helpers shared by the test targets: sockets, a private journald, daemon processes, test streams.
+        // Test code shared by the test targets: sockets, a private journald, daemon processes, test streams.
         .target(
             name: "TestSupport",
             dependencies: ["Model", "Producers", "Stream", "Systemd", logging, nioCore, nioPosix],
