@@ -7,7 +7,7 @@ APT_PACKAGES := libopenblas-dev libsystemd-dev pkg-config systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release/ecg-monitor
 
-.PHONY: run test bench deps system-deps python-deps build release
+.PHONY: run test bench deps system-deps python-deps build release lint
 
 # apt only when a library, pkg-config or systemd-analyze is missing, so a ready machine needs no root.
 system-deps:
@@ -57,7 +57,11 @@ bench: deps
 	$(PYTHON) tools/bench_onnxruntime.py --compare $(RELEASE_BIN) --model $(BENCH_MODEL) \
 		--rounds $(BENCH_ROUNDS) --seconds $(BENCH_SECONDS)
 
-test: deps
+# The code follows .swift-format (4 spaces, 120 columns, early exits); `swift format -i -r Sources Tests` fixes it.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+
+test: deps lint
 	$(SWIFT) build --build-tests
 	tools/verify-units.sh
 	$(SWIFT) test

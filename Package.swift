@@ -89,13 +89,21 @@ let package = Package(
             dependencies: ["Stream", nioCore, nioPosix, system],
             swiftSettings: swiftSettings
         ),
+        // The engine's throughput and latency measurement that `ecg-monitor bench` prints.
+        .target(
+            name: "Benchmarks",
+            dependencies: ["Model", "Producers"],
+            swiftSettings: swiftSettings
+        ),
         // The executable: argument parsing only.
         .executableTarget(
             name: "ecg-monitor",
-            dependencies: ["Alarms", "Model", "Monitor", "Producers", "Stream", "Systemd", argumentParser, logging],
+            dependencies: [
+                "Alarms", "Benchmarks", "Model", "Monitor", "Producers", "Stream", "Systemd", argumentParser, logging,
+            ],
             swiftSettings: swiftSettings
         ),
-        // Helpers shared by the test targets: sockets, a private journald, daemon processes, test streams.
+        // Test code shared by the test targets: sockets, a private journald, daemon processes, test streams.
         .target(
             name: "TestSupport",
             dependencies: ["Model", "Producers", "Stream", "Systemd", logging, nioCore, nioPosix],
@@ -135,6 +143,11 @@ let package = Package(
                 serviceLifecycle,
                 serviceLifecycleTestKit,
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BenchmarksTests",
+            dependencies: ["Benchmarks", "Model", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

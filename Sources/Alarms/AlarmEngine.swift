@@ -36,6 +36,38 @@ public struct AlarmEngine: Sendable {
         streams.values.reduce(lostStreams.count) { $0 + $1.activeAlarmCount(rules: rules) }
     }
 
+    // MARK: - Inputs
+
+    /// Applies one input: the engine's single entry point for the daemon.
+    ///
+    /// A stalled stream raises "stream stalled" before it ends; a stream that did not end as expected raises
+    /// "stream ended unexpectedly" (see ``ended(stream:expected:)``).
+    ///
+    /// - Returns: The transitions, one event each, in order.
+    /// - Throws: ``AlarmsError`` for a window or acknowledgement the engine refuses; the state is then unchanged.
+    public mutating func apply(_ input: AlarmInput) throws(AlarmsError) -> [AlertEvent] {
+        switch input {
+        case .classified(let stream, let start, let end, let probabilities, let flags):
+            return try classify(
+                stream: stream,
+                startSeconds: start,
+                endSeconds: end,
+                probabilities: probabilities,
+                flags: flags
+            )
+        case .faulty(let stream, let start, let end, let flags):
+            return try skip(stream: stream, startSeconds: start, endSeconds: end, flags: flags)
+        case .ended(let stream, .stalled):
+            return stalled(stream: stream) + ended(stream: stream, expected: false)
+        case .ended(let stream, let ending):
+            return ended(stream: stream, expected: ending == .expected)
+        case .acknowledge(let stream, let code):
+            return try acknowledge(stream: stream, code: code)
+        case .reload(let newRules):
+            return reload(newRules)
+        }
+    }
+
     // MARK: - Windows
 
     /// Evaluates one classified window.

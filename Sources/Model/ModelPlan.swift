@@ -185,8 +185,8 @@ public struct ModelPlan: Sendable {
         return flops
     }
 
-    /// One line per fused layer, for logs and `--verbose` output; a last line says when the graph's final Sigmoid
-    /// was left out.
+    /// One line per fused layer, in execution order: what `ecg-monitor run --print-plan` prints; a last line says
+    /// when the graph's final Sigmoid was left out.
     public var summary: [String] {
         let lines = layers.map { layer in
             switch layer {

@@ -293,7 +293,10 @@ extension PlanCompiler {
         try requireInputs(node, 2)
         var (x, extraX) = try tensor(node.inputs[0], node)
         var (g, extraG) = try tensor(node.inputs[1], node)
-        if !tensors[x].isSequence { swap(&x, &g); swap(&extraX, &extraG) }
+        if !tensors[x].isSequence {
+            swap(&x, &g)
+            swap(&extraX, &extraG)
+        }
         // Broadcasting `[batch][C][1]` against `[batch][C][time]` gates channels; any other pairing is not a gate.
         guard tensors[x].isSequence, !tensors[g].isSequence, extraG == 1 + extraX,
             tensors[g].channels == tensors[x].channels

@@ -19,7 +19,8 @@ public enum SocketActivation {
         guard count == 1 else { throw .socketActivation(reason: "systemd passed \(count) sockets, expected 1") }
         let descriptor = SD_LISTEN_FDS_START
         guard sd_is_socket_unix(descriptor, Int32(SOCK_STREAM.rawValue), 1, nil, 0) > 0 else {
-            throw .socketActivation(reason: "the inherited descriptor \(descriptor) is not a listening UNIX stream socket")
+            throw .socketActivation(
+                reason: "the inherited descriptor \(descriptor) is not a listening UNIX stream socket")
         }
         return descriptor
     }

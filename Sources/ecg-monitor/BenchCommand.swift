@@ -1,22 +1,16 @@
 import ArgumentParser
+import Benchmarks
 import Foundation
 import Model
-import Producers
-import Synchronization
 
-/// `ecg-monitor bench`: measures the engine's throughput and latency on random windows and prints JSON.
-///
-/// `--threads N` starts N inference workers, one thread each with its own workspace and single-threaded OpenBLAS,
-/// as the daemon runs them. The single-thread sgemm ceiling is measured in the same run so that the achieved
-/// rate can be read as a fraction of what the machine gives at that moment.
+/// `ecg-monitor bench`: ``EngineBenchmark`` on random windows, printed as JSON.
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure inference throughput and latency and print JSON."
     )
 
-    @Option(name: .long, help: "The ONNX model file.")
-    var model: String
+    @OptionGroup var model: ModelOptions
 
     @Option(name: .long, help: "Windows per forward call.")
     var batch = 64
@@ -38,156 +32,27 @@ struct BenchCommand: ParsableCommand {
         help: "Output samples per block of shifted input copies (the engine's im2col); default: the measured size.")
     var im2colColumns: Int?
 
-    /// The JSON printed.
-    struct Report: Encodable {
-        struct Latency: Encodable {
-            var p50: Double
-            var p90: Double
-            var p99: Double
-        }
-
-        var engine = "ecg-monitor"
-        var batch: Int
-        var time: Int
-        var threads: Int
-        var seconds: Double
-        var calls: Int
-        var windowsPerSecond: Double
-        var windowsPerCpuSecond: Double
-        var latencyMs: Latency
-        var mflopPerWindow: Double
-        var achievedGflops: Double
-        var sgemmPeakGflopsPerThread: Double
-        var fractionOfPeak: Double
-        var loadAverage: Double?
-
-        enum CodingKeys: String, CodingKey {
-            case engine, batch, time, threads, seconds, calls
-            case windowsPerSecond = "windows_per_second"
-            case windowsPerCpuSecond = "windows_per_cpu_second"
-            case latencyMs = "latency_ms"
-            case mflopPerWindow = "mflop_per_window"
-            case achievedGflops = "achieved_gflops"
-            case sgemmPeakGflopsPerThread = "sgemm_peak_gflops_per_thread"
-            case fractionOfPeak = "fraction_of_peak"
-            case loadAverage = "load_average_1m"
-        }
-    }
-
-    /// The most samples (`batch × time`) one call may hold, to keep the buffers within memory.
-    static let maxSamplesPerCall = 10_000_000
-
     func validate() throws {
         guard batch >= 1, time >= 1, threads >= 1, seconds > 0, (passColumns ?? 1) >= 1, (im2colColumns ?? 1) >= 1
         else {
             throw ValidationError("--batch, --time, --threads, --seconds and block sizes must be positive")
         }
-        guard batch <= Self.maxSamplesPerCall / time, threads <= 256 else {
-            throw ValidationError("at most \(Self.maxSamplesPerCall) samples per call and 256 threads")
+        guard batch <= EngineBenchmark.maxSamplesPerCall / time, threads <= 256 else {
+            throw ValidationError("at most \(EngineBenchmark.maxSamplesPerCall) samples per call and 256 threads")
         }
     }
 
     func run() throws {
-        let loaded = try Model(contentsOf: model)
-        let probe = IncepSE(model: loaded, maxBatch: batch, maxTimeSamples: time)
-        try probe.validate(batch: batch, timeSamples: time)
-        BLAS.threads = 1
-        let peak = BLAS.peakGigaflops()
-        let blocks = (passColumns, im2colColumns)
-        let perWorker = Self.measure(
-            model: loaded, batch: batch, time: time, threads: threads, seconds: seconds, blocks: blocks)
-        let latencies = perWorker.flatMap(\.wall)
-        let calls = latencies.count
-        // Each worker's rate over the time its calls took (not the nominal duration, which would count the
-        // unfinished last call as lost), summed over workers. The CPU-time rate leaves out time the worker's
-        // thread spent descheduled, which other processes on a shared machine cause.
-        func rate(_ times: [Double]) -> Double {
-            let busy = times.reduce(0, +)
-            return busy > 0 ? Double(times.count * batch) / busy : 0
-        }
-        let windowsPerSecond = perWorker.reduce(0.0) { $0 + rate($1.wall) }
-        let windowsPerCpuSecond = perWorker.reduce(0.0) { $0 + rate($1.cpu) }
-        let flops = Double(loaded.plan.flopsPerWindow(timeSamples: time))
-        let achieved = windowsPerSecond * flops / 1e9
-        let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> Double {
-            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)] * 1000
-        }
-        let report = Report(
-            batch: batch, time: time, threads: threads, seconds: seconds, calls: calls,
-            windowsPerSecond: windowsPerSecond, windowsPerCpuSecond: windowsPerCpuSecond,
-            latencyMs: Report.Latency(p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99)),
-            mflopPerWindow: flops / 1e6, achievedGflops: achieved, sgemmPeakGflopsPerThread: peak,
-            fractionOfPeak: peak > 0 ? achieved / (peak * Double(threads)) : 0, loadAverage: Self.loadAverage())
+        let benchmark = EngineBenchmark(
+            model: try CompiledModel(contentsOf: model.model),
+            batch: batch,
+            time: time,
+            threads: threads,
+            seconds: seconds,
+            blocks: (passColumns, im2colColumns)
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
-    }
-
-    /// Runs `threads` workers for `seconds`; returns each worker's call durations in seconds, wall-clock and
-    /// thread CPU time (calls finishing in time).
-    static func measure(
-        model: Model, batch: Int, time: Int, threads: Int, seconds: Double, blocks: (Int?, Int?) = (nil, nil)
-    ) -> [(wall: [Double], cpu: [Double])] {
-        let results = Mutex<[(wall: [Double], cpu: [Double])]>([])
-        let done = DispatchSemaphore(value: 0)
-        let start = DispatchSemaphore(value: 0)
-        for worker in 0..<threads {
-            let thread = Thread {
-                let engine =
-                    if case (let pass?, let im2col?) = blocks {
-                        IncepSE(
-                            model: model, maxBatch: batch, maxTimeSamples: time, passColumns: pass,
-                            im2colColumns: im2col)
-                    } else {
-                        IncepSE(model: model, maxBatch: batch, maxTimeSamples: time)
-                    }
-                var generator = SplitMix64(seed: UInt64(worker + 1))
-                let input = (0..<(batch * model.plan.inputChannels * time)).map { _ in Float(generator.nextGaussian()) }
-                var logits = [Float](repeating: 0, count: batch * model.plan.outputCount)
-                input.withUnsafeBufferPointer { windows in
-                    logits.withUnsafeMutableBufferPointer { output in
-                        guard let windows = windows.baseAddress, let output = output.baseAddress else { return }
-                        engine.forward(windows, batch: batch, timeSamples: time, into: output)
-                        start.wait()
-                        var wall: [Double] = []
-                        var cpu: [Double] = []
-                        wall.reserveCapacity(100_000)
-                        cpu.reserveCapacity(100_000)
-                        let clock = ContinuousClock()
-                        let deadline = clock.now + .nanoseconds(Int64(seconds * 1e9))
-                        while true {
-                            let began = clock.now
-                            let cpuBegan = threadCPUSeconds()
-                            engine.forward(windows, batch: batch, timeSamples: time, into: output)
-                            let cpuEnded = threadCPUSeconds()
-                            let ended = clock.now
-                            guard ended <= deadline else { break }
-                            wall.append(began.duration(to: ended) / .seconds(1))
-                            cpu.append(cpuEnded - cpuBegan)
-                        }
-                        results.withLock { $0.append((wall, cpu)) }
-                    }
-                }
-                done.signal()
-            }
-            thread.start()
-        }
-        for _ in 0..<threads { start.signal() }
-        for _ in 0..<threads { done.wait() }
-        return results.withLock { $0 }
-    }
-
-    /// CPU time the calling thread has used, in seconds.
-    static func threadCPUSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9
-    }
-
-    /// The 1-minute load average, to record how busy the machine was.
-    static func loadAverage() -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
-        return text.split(separator: " ").first.flatMap { Double($0) }
+        print(String(decoding: try encoder.encode(try benchmark.run()), as: UTF8.self))
     }
 }

@@ -17,8 +17,7 @@ struct ClassifyCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "The ONNX model file.")
-    var model: String
+    @OptionGroup var model: ModelOptions
 
     @Argument(help: "A .npy float32 array [12, T] or [B, 12, T], or a WFDB record header (.hea).")
     var input: String
@@ -34,9 +33,10 @@ struct ClassifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try Model(contentsOf: model)
+        let loaded = try CompiledModel(contentsOf: model.model)
         for warning in loaded.warnings { FileHandle.standardError.write(Data("warning: \(warning)\n".utf8)) }
-        let classifier = FileClassifier(model: loaded, modelPath: model, includesLogits: logits, hopSeconds: hopSeconds)
+        let classifier = FileClassifier(
+            model: loaded, modelPath: model.model, includesLogits: logits, hopSeconds: hopSeconds)
         let report: FileClassifier.Report
         if input.lowercased().hasSuffix(".hea") {
             report = try classifier.classifyRecord(header: input)

@@ -4,7 +4,7 @@ import Producers
 
 // The option types of the commands live in the libraries, which know nothing of argument parsing.
 
-extension Config.AlertOutput: ExpressibleByArgument {}
+extension Config.AlertDestination: ExpressibleByArgument {}
 
 extension ECGSimulator.Rhythm: ExpressibleByArgument {}
 

@@ -17,11 +17,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Argument(help: "Records, as .hea paths or paths without extension.")
     var records: [String]
 
-    @Option(help: "Pace: 1 = real time, N = N times real time, max = as fast as the reader takes it.")
-    var speed: Pace = .realTime(factor: 1)
-
-    @Option(help: "Write to the daemon's UNIX socket instead of standard output.")
-    var socket: String?
+    @OptionGroup var delivery: DeliveryOptions
 
     @Option(
         name: .customLong("stream-id"),
@@ -50,7 +46,7 @@ struct ReplayCommand: AsyncParsableCommand {
         guard !records.isEmpty else { throw ValidationError("name at least one record") }
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be positive") }
-        guard socket != nil || (records.count == 1 && parallel == 1) else {
+        guard delivery.socket != nil || (records.count == 1 && parallel == 1) else {
             throw ValidationError(
                 "standard output carries one stream: give one record and no --parallel, or use --socket"
             )
@@ -58,7 +54,9 @@ struct ReplayCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let sources = try RecordSource.streams(recordPaths: records, streamID: streamID, parallel: parallel, loops: loop, live: live)
-        try await StreamProducer.deliver(sources, pace: speed, socketPath: socket, maxSeconds: seconds)
+        let sources = try RecordSource.streams(
+            recordPaths: records, streamID: streamID, parallel: parallel, loops: loop, live: live)
+        try await StreamProducer.deliver(
+            sources, pace: delivery.speed, socketPath: delivery.socket, maxSeconds: seconds)
     }
 }

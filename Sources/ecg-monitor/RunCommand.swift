@@ -30,10 +30,13 @@ struct RunCommand: AsyncParsableCommand {
     var stdin = false
 
     @Option(help: "Where alert events go: journal, json (JSON lines on standard output) or both.")
-    var alerts: Config.AlertOutput?
+    var alerts: Config.AlertDestination?
 
     @Option(help: "ONNX model file, instead of model.path.")
     var model: String?
+
+    @Flag(help: "Print the model's compiled plan (its fused layers, in the order they run) and exit.")
+    var printPlan = false
 
     /// What the options set over the configuration.
     var overrides: RunOverrides {
@@ -41,6 +44,10 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if printPlan {
+            print(try await DaemonRuntime.planDump(configPath: config, overrides: overrides))
+            return
+        }
         // A reader of `--alerts json` that goes away must not kill the daemon: the write fails and is logged.
         signal(SIGPIPE, SIG_IGN)
         // Until the reload service traps SIGHUP, a hangup must not end the process.

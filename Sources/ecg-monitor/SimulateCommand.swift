@@ -41,11 +41,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Seed of the random generator; the same seed gives the same signal.")
     var seed: UInt64 = 1
 
-    @Option(help: "Pace: 1 = real time, N = N times real time, max = as fast as the reader takes it.")
-    var speed: Pace = .realTime(factor: 1)
-
-    @Option(help: "Write to the daemon's UNIX socket instead of standard output.")
-    var socket: String?
+    @OptionGroup var delivery: DeliveryOptions
 
     func validate() throws {
         guard StreamHeader.sampleRateRangeHz.contains(rate) else { throw ValidationError("--rate must be 100...1000") }
@@ -80,6 +76,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 format: sampleFormat
             )
         )
-        try await StreamProducer.deliver([source], pace: speed, socketPath: socket, maxSeconds: seconds)
+        try await StreamProducer.deliver(
+            [source], pace: delivery.speed, socketPath: delivery.socket, maxSeconds: seconds)
     }
 }

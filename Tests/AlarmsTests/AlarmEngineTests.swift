@@ -159,7 +159,8 @@ struct ScriptedStream {
     @Test func raisesOneTechnicalAlarmPerFaultyLead() throws {
         var script = ScriptedStream(engine: AlarmEngine(rules: try makeRules()))
         _ = try script.feed(afib: [0.1])
-        let flags = TechnicalFlags(flatLeads: [LeadSet(leadIndex: 0), LeadSet(leadIndex: 1)], saturatedLeads: LeadSet(leadIndex: 7))
+        let flags = TechnicalFlags(
+            flatLeads: [LeadSet(leadIndex: 0), LeadSet(leadIndex: 1)], saturatedLeads: LeadSet(leadIndex: 7))
         let events = try script.skip([flags, flags, flags, flags])
         #expect(
             events.map(\.subject) == [
@@ -195,6 +196,16 @@ struct ScriptedStream {
         #expect(resumed.map(\.kind) == [.technicalCleared])
         #expect(resumed.first?.reason == .streamResumed)
         #expect(script.engine.ended(stream: "bed-1", expected: true).isEmpty)
+    }
+
+    @Test func stalledEndingRaisesTheStallClearsItWithTheStreamAndRaisesTheLoss() throws {
+        var engine = AlarmEngine(rules: try makeRules())
+        let events = try engine.apply(.ended(stream: "bed-5", .stalled))
+        #expect(events.map(\.kind) == [.technicalRaised, .technicalCleared, .technicalRaised])
+        #expect(events.first?.subject == .technical(.streamStalled, lead: nil))
+        #expect(events[1].reason == .streamEnded)
+        #expect(events.last?.subject == .technical(.streamEndedUnexpectedly, lead: nil))
+        #expect(try engine.apply(.ended(stream: "bed-6", .expected)).isEmpty)
     }
 
     @Test func lostStreamAlarmCanBeAcknowledged() throws {

@@ -25,6 +25,16 @@ import Testing
         #expect(throws: (any Error).self) { try RunCommand.parse(["--alerts", "syslog"]) }
     }
 
+    @Test func printPlanListsTheFusedLayersOfTheConfiguredModel() async throws {
+        #expect(try RunCommand.parse(["--print-plan"]).printPlan)
+        let overrides = RunOverrides(modelPath: DaemonTestSupport.defaultModelPath)
+        let lines = try await DaemonRuntime.planDump(configPath: nil, overrides: overrides).split(separator: "\n")
+        let plan = try CompiledModel(contentsOf: DaemonTestSupport.defaultModelPath).plan
+        #expect(lines.first?.hasSuffix("12 leads → \(plan.outputCount) logits, \(plan.summary.count) layers") == true)
+        #expect(lines.count == plan.summary.count + 1)
+        #expect(lines.dropFirst().first?.hasPrefix("   1  conv 12ch") == true)
+    }
+
     @Test func overridesApplyOverTheConfiguration() {
         let config = RunOverrides(socketPath: "/tmp/x.sock", alerts: .json, modelPath: "other.onnx")
             .applied(to: .defaults)

@@ -85,7 +85,7 @@ import Testing
     }
 
     @Test func readsTheFixtureModelsMetadata() throws {
-        let model = try Model(contentsOf: Fixtures.path("paper.onnx"))
+        let model = try CompiledModel(contentsOf: Fixtures.path("paper.onnx"))
         #expect(model.config.classes.count == 71)
         #expect(model.config.classes.first?.code == "NDT")
         #expect(model.config.leads.count == 12)

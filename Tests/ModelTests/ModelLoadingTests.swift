@@ -5,7 +5,9 @@ import Testing
 /// Bad model files must be refused with an error naming the problem, never crash.
 @Suite struct ModelLoadingTests {
     @Test func refusesAWeightOfTheWrongShape() throws {
-        let error = #expect(throws: ModelError.self) { try Model(contentsOf: Fixtures.path("bad/wrong_shape.onnx")) }
+        let error = #expect(throws: ModelError.self) {
+            try CompiledModel(contentsOf: Fixtures.path("bad/wrong_shape.onnx"))
+        }
         guard case .shapeMismatch(let tensor, _, _) = error else {
             Issue.record("expected a shape mismatch, got \(String(describing: error))")
             return
@@ -14,14 +16,16 @@ import Testing
     }
 
     @Test func refusesAnUnsupportedOperatorNamingItAndItsNode() throws {
-        let error = #expect(throws: ModelError.self) { try Model(contentsOf: Fixtures.path("bad/unsupported_op.onnx")) }
+        let error = #expect(throws: ModelError.self) {
+            try CompiledModel(contentsOf: Fixtures.path("bad/unsupported_op.onnx"))
+        }
         #expect(error == .unsupportedOperator(op: "Tanh", node: "suspicious_tanh"))
         #expect(error?.description.contains("Tanh") == true)
     }
 
     @Test func refusesAMissingInitializer() throws {
         let error = #expect(throws: ModelError.self) {
-            try Model(contentsOf: Fixtures.path("bad/missing_initializer.onnx"))
+            try CompiledModel(contentsOf: Fixtures.path("bad/missing_initializer.onnx"))
         }
         guard case .missingTensor(let name, _) = error else {
             Issue.record("expected a missing tensor, got \(String(describing: error))")
@@ -31,7 +35,9 @@ import Testing
     }
 
     @Test func refusesNaNWeights() throws {
-        let error = #expect(throws: ModelError.self) { try Model(contentsOf: Fixtures.path("bad/nan_weight.onnx")) }
+        let error = #expect(throws: ModelError.self) {
+            try CompiledModel(contentsOf: Fixtures.path("bad/nan_weight.onnx"))
+        }
         guard case .nonFiniteWeight(_, let index) = error else {
             Issue.record("expected a non-finite weight, got \(String(describing: error))")
             return
@@ -40,7 +46,9 @@ import Testing
     }
 
     @Test func refusesExternalData() throws {
-        let error = #expect(throws: ModelError.self) { try Model(contentsOf: Fixtures.path("bad/external_data.onnx")) }
+        let error = #expect(throws: ModelError.self) {
+            try CompiledModel(contentsOf: Fixtures.path("bad/external_data.onnx"))
+        }
         guard case .externalData = error else {
             Issue.record("expected external data, got \(String(describing: error))")
             return
@@ -48,7 +56,9 @@ import Testing
     }
 
     @Test func refusesAMissingFile() {
-        let error = #expect(throws: ModelError.self) { try Model(contentsOf: Fixtures.path("no-such-model.onnx")) }
+        let error = #expect(throws: ModelError.self) {
+            try CompiledModel(contentsOf: Fixtures.path("no-such-model.onnx"))
+        }
         guard case .unreadable(let path, _) = error else {
             Issue.record("expected unreadable, got \(String(describing: error))")
             return
@@ -62,7 +72,7 @@ import Testing
         // Every prefix length would be slow; stepping by a prime visits every structure boundary class.
         for length in Swift.stride(from: 0, to: bytes.count, by: 7) {
             do {
-                _ = try Model(bytes: Array(bytes.prefix(length)))
+                _ = try CompiledModel(bytes: Array(bytes.prefix(length)))
                 Issue.record("a file truncated to \(length) of \(bytes.count) bytes loaded")
             } catch {
                 failures += 1
@@ -81,8 +91,8 @@ import Testing
                 corrupted[Int(state >> 33) % corrupted.count] = UInt8(truncatingIfNeeded: state >> 17)
             }
             // Loading may succeed (a flipped weight is still a model) or fail; it must never crash.
-            if let model = try? Model(bytes: corrupted) {
-                let engine = IncepSE(model: model, maxBatch: 1, maxTimeSamples: 50)
+            if let model = try? CompiledModel(bytes: corrupted) {
+                let engine = PlanExecutor(model: model, maxBatch: 1, maxTimeSamples: 50)
                 _ = try? engine.logits(
                     for: Array(repeating: 0.1, count: model.plan.inputChannels * 50), batch: 1, timeSamples: 50)
             }
@@ -90,9 +100,9 @@ import Testing
     }
 
     @Test func reportsNoWarningWithMetadataAndOneWithout() throws {
-        let paper = try Model(contentsOf: Fixtures.path("paper.onnx"))
+        let paper = try CompiledModel(contentsOf: Fixtures.path("paper.onnx"))
         #expect(paper.warnings.isEmpty)
-        let seed = try Model(contentsOf: Fixtures.path("seed_dynamo.onnx"))
+        let seed = try CompiledModel(contentsOf: Fixtures.path("seed_dynamo.onnx"))
         #expect(seed.warnings.count == 1)
         #expect(seed.config.classes.first?.code == "class0")
     }

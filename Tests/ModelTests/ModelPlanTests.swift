@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct ModelPlanTests {
     @Test func compilesThePaperFormIntoFusedLayers() throws {
-        let plan = try Model(contentsOf: Fixtures.path("paper.onnx")).plan
+        let plan = try CompiledModel(contentsOf: Fixtures.path("paper.onnx")).plan
         let groups = plan.layers.compactMap { layer -> ConvolutionGroup? in
             if case .convolutions(let group) = layer { return group }
             return nil
@@ -61,14 +61,14 @@ import Testing
     }
 
     @Test func countsThePapersFlopsPerWindow() throws {
-        let plan = try Model(contentsOf: Fixtures.path("paper.onnx")).plan
+        let plan = try CompiledModel(contentsOf: Fixtures.path("paper.onnx")).plan
         let mflop = Double(plan.flopsPerWindow(timeSamples: 250)) / 1e6
         #expect(abs(mflop - 235.7) < 0.1)
     }
 
     @Test(arguments: ["seed_dynamo.onnx", "seed_legacy.onnx"])
     func compilesBothExportersOfTheSeedFormAlike(_ file: String) throws {
-        let plan = try Model(contentsOf: Fixtures.path(file)).plan
+        let plan = try CompiledModel(contentsOf: Fixtures.path(file)).plan
         let wide = plan.layers.compactMap { layer -> ConvolutionGroup? in
             if case .convolutions(let group) = layer, group.spanTaps > 0 { return group }
             return nil
@@ -100,8 +100,8 @@ import Testing
     }
 
     @Test func leavesOutTheFinalSigmoidOfAGraphThatOutputsProbabilities() throws {
-        let logitEnded = try Model(contentsOf: Fixtures.path("tiny.onnx"))
-        let sigmoidEnded = try Model(contentsOf: Fixtures.path("tiny_sigmoid.onnx"))
+        let logitEnded = try CompiledModel(contentsOf: Fixtures.path("tiny.onnx"))
+        let sigmoidEnded = try CompiledModel(contentsOf: Fixtures.path("tiny_sigmoid.onnx"))
         #expect(!logitEnded.graphOutputsProbabilities && sigmoidEnded.graphOutputsProbabilities)
         #expect(sigmoidEnded.plan.layers.count == logitEnded.plan.layers.count)
         #expect(sigmoidEnded.plan.summary.dropLast() == logitEnded.plan.summary[...])
@@ -116,8 +116,8 @@ import Testing
     func sigmoidAndLogitEndedExportsGiveTheSameLogits(_ fixture: Fixtures.Case) throws {
         let input = Array(try Fixtures.floats(fixture.input).prefix(fixture.batch * 12 * fixture.time))
         func logits(_ name: String) throws -> [Float] {
-            let engine = IncepSE(
-                model: try Model(contentsOf: Fixtures.path(name)), maxBatch: fixture.batch,
+            let engine = PlanExecutor(
+                model: try CompiledModel(contentsOf: Fixtures.path(name)), maxBatch: fixture.batch,
                 maxTimeSamples: fixture.time)
             return try engine.logits(for: input, batch: fixture.batch, timeSamples: fixture.time)
         }

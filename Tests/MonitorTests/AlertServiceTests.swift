@@ -4,6 +4,8 @@ import Foundation
 import Glibc
 import InMemoryLogging
 import Logging
+import ServiceLifecycle
+import ServiceLifecycleTestKit
 import Stream
 import Systemd
 import TestSupport
@@ -42,10 +44,10 @@ final class OutputPipe {
         let pipe = try OutputPipe()
         let logs = InMemoryLogHandler()
         let counters = AlertCounters()
-        let (inputs, continuation) = AsyncStream.makeStream(of: AlertService.Input.self)
+        let (inputs, continuation) = AsyncStream.makeStream(of: AlarmInput.self)
         let service = AlertService(
             rules: try makeRules(),
-            inputs: inputs,
+            inputs: (inputs, continuation),
             output: AlertOutput(destination: .json, lines: FileDescriptorOutput(descriptor: pipe.writeEnd)),
             counters: counters,
             logger: Logger(label: "test") { _ in logs }
@@ -61,7 +63,7 @@ final class OutputPipe {
         continuation.yield(.faulty(stream: "bed-2", startSeconds: 0, endSeconds: 2.5, flags: flat))
         continuation.yield(.faulty(stream: "bed-2", startSeconds: 0.5, endSeconds: 3, flags: flat))
         continuation.yield(.reload(try makeRules(classes: ["3AVB": .high])))
-        continuation.yield(.ended(stream: "bed-2", expected: false))
+        continuation.yield(.ended(stream: "bed-2", .unexpected))
         continuation.finish()
         await service.run()
 
@@ -84,23 +86,23 @@ final class OutputPipe {
         let pipe = try OutputPipe()
         close(pipe.readEnd)
         let logs = InMemoryLogHandler()
-        let (inputs, continuation) = AsyncStream.makeStream(of: AlertService.Input.self)
+        let (inputs, continuation) = AsyncStream.makeStream(of: AlarmInput.self)
         let service = AlertService(
             rules: try makeRules(),
-            inputs: inputs,
+            inputs: (inputs, continuation),
             output: AlertOutput(destination: .json, lines: FileDescriptorOutput(descriptor: pipe.writeEnd)),
             counters: AlertCounters(),
             logger: Logger(label: "test") { _ in logs }
         )
         let previous = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, previous) }
-        continuation.yield(.stalled(stream: "bed-3"))
-        continuation.yield(.ended(stream: "bed-3", expected: true))
+        // Stall raised, stall cleared by the end, stream lost: three events, none written.
+        continuation.yield(.ended(stream: "bed-3", .stalled))
         continuation.finish()
         await service.run()
         close(pipe.writeEnd)
         let failures = logs.entries.filter { $0.message == "alert event not written" }
-        #expect(failures.count == 2)
+        #expect(failures.count == 3)
         #expect(failures.first?.metadata["ecg.stream"] == "bed-3")
     }
 
@@ -114,5 +116,39 @@ final class OutputPipe {
             }
             try AlertOutput(destination: .json).checkDestinations()
         }
+    }
+
+    /// Inputs sent before graceful shutdown reaches the service are all applied and written before it returns.
+    @Test func gracefulShutdownWritesEverythingAlreadySent() async throws {
+        let pipe = try OutputPipe()
+        let counters = AlertCounters()
+        let (inputs, continuation) = AsyncStream.makeStream(of: AlarmInput.self)
+        let service = AlertService(
+            rules: try makeRules(),
+            inputs: (inputs, continuation),
+            output: AlertOutput(destination: .json, lines: FileDescriptorOutput(descriptor: pipe.writeEnd)),
+            counters: counters,
+            logger: DaemonTestSupport.logger
+        )
+        await testGracefulShutdown { trigger in
+            async let running: Void = service.run()
+            for index in 0..<3 {
+                let start = Double(index) * 0.5
+                continuation.yield(
+                    .classified(
+                        stream: "bed-1",
+                        startSeconds: start,
+                        endSeconds: start + 2.5,
+                        probabilities: [0, 0.9, 0]
+                    )
+                )
+            }
+            continuation.yield(.ended(stream: "bed-1", .expected))
+            trigger.triggerGracefulShutdown()
+            await running
+        }
+        let events = try pipe.closeAndReadObjects().map { "\($0["event"] ?? "")/\($0["reason"] ?? "-")" }
+        #expect(events == ["raised/-", "cleared/stream-ended"])
+        #expect(counters.eventsEmitted == 2)
     }
 }

@@ -12,7 +12,7 @@ import Testing
     static func classify(_ record: String, hopSeconds: Double = 1.25) throws -> FileClassifier.Report {
         let path = try DaemonTestSupport.samplePath(record)
         let classifier = FileClassifier(
-            model: try Model(contentsOf: DaemonTestSupport.defaultModelPath),
+            model: try CompiledModel(contentsOf: DaemonTestSupport.defaultModelPath),
             modelPath: DaemonTestSupport.defaultModelPath,
             hopSeconds: hopSeconds
         )
@@ -91,7 +91,7 @@ import Testing
         try Data(samples.flatMap { [UInt8(truncatingIfNeeded: $0), UInt8(truncatingIfNeeded: $0 >> 8)] })
             .write(to: URL(fileURLWithPath: directory + "/short.dat"))
         let classifier = FileClassifier(
-            model: try Model(contentsOf: DaemonTestSupport.defaultModelPath),
+            model: try CompiledModel(contentsOf: DaemonTestSupport.defaultModelPath),
             modelPath: DaemonTestSupport.defaultModelPath
         )
         let error = #expect(throws: InputError.self) {

@@ -6,7 +6,7 @@ import Testing
 @testable import Monitor
 
 @Suite struct FileClassifierTests {
-    static func model(_ name: String) throws -> Model { try DaemonTestSupport.fixtureModel(name) }
+    static func model(_ name: String) throws -> CompiledModel { try DaemonTestSupport.fixtureModel(name) }
 
     static func input(windows: Int, time: Int) throws -> [Float] {
         let data = try Data(contentsOf: DaemonTestSupport.modelFixtures.appending(path: "input_t\(time).f32"))
@@ -42,7 +42,7 @@ import Testing
         let classifier = FileClassifier(model: model, modelPath: "m.onnx")
         let values = try Self.input(windows: 1, time: 250)
         let report = try classifier.classifyArray(NpyArray(shape: [12, 250], values: values), path: "x.npy")
-        let expected = try IncepSE(model: model, maxBatch: 1, maxTimeSamples: 250)
+        let expected = try PlanExecutor(model: model, maxBatch: 1, maxTimeSamples: 250)
             .logits(for: values, batch: 1, timeSamples: 250)
         #expect(report.windows.count == 1 && report.windows[0].logits == nil)
         #expect(zip(report.windows[0].probabilities, expected).allSatisfy { abs($0 - 1 / (1 + exp(-$1))) < 1e-6 })
@@ -51,7 +51,8 @@ import Testing
     @Test func refusesAnArrayWithTheWrongLeadCount() throws {
         let classifier = FileClassifier(model: try Self.model("tiny.onnx"), modelPath: "m.onnx")
         #expect(throws: InputError.self) {
-            try classifier.classifyArray(NpyArray(shape: [8, 10], values: Array(repeating: 0, count: 80)), path: "x.npy")
+            try classifier.classifyArray(
+                NpyArray(shape: [8, 10], values: Array(repeating: 0, count: 80)), path: "x.npy")
         }
     }
 

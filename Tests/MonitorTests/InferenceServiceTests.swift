@@ -13,16 +13,16 @@ import Testing
 @Suite(.timeLimit(.minutes(1))) struct InferenceServiceTests {
     /// The default model, the pipeline it asks for (windows every 0.5 s), a queue and a started service.
     struct Setup {
-        let model: Model
+        let model: CompiledModel
         let pipeline: PipelineConfiguration
         let queue: WindowQueue
         let service: InferenceService
         let counters: InferenceCounters
-        let results: AsyncStream<AlertService.Input>
-        let continuation: AsyncStream<AlertService.Input>.Continuation
+        let results: AsyncStream<AlarmInput>
+        let continuation: AsyncStream<AlarmInput>.Continuation
 
         init(shards: Int = 1, maxBatch: Int = 4, keepingNewestResults: Int? = nil) async throws {
-            model = try Model(contentsOf: DaemonTestSupport.defaultModelPath)
+            model = try CompiledModel(contentsOf: DaemonTestSupport.defaultModelPath)
             pipeline = try PipelineConfiguration(
                 model: model.config,
                 path: "default",
@@ -32,7 +32,7 @@ import Testing
             queue = try WindowQueue(capacity: 8, windowValueCount: pipeline.windowValueCount, shardCount: shards)
             counters = InferenceCounters(workerCount: shards)
             (results, continuation) = AsyncStream.makeStream(
-                of: AlertService.Input.self,
+                of: AlarmInput.self,
                 bufferingPolicy: keepingNewestResults.map { .bufferingNewest($0) } ?? .unbounded
             )
             service = try await InferenceService.start(
@@ -73,14 +73,14 @@ import Testing
         }
 
         /// Lets the workers drain, stops them and returns every result they handed over.
-        func drain() async -> [AlertService.Input] {
+        func drain() async -> [AlarmInput] {
             await testGracefulShutdown { trigger in
                 async let running: Void = service.run()
                 trigger.triggerGracefulShutdown()
                 await running
             }
             continuation.finish()
-            var inputs: [AlertService.Input] = []
+            var inputs: [AlarmInput] = []
             for await input in results { inputs.append(input) }
             return inputs
         }
@@ -113,7 +113,7 @@ import Testing
             let worst = zip(probabilities, expected).map { abs($0 - $1) }.max() ?? .infinity
             #expect(worst < 1e-5, "window \(index): \(worst)")
         }
-        guard case .ended(stream: "bed-1", expected: true) = inputs.last else {
+        guard case .ended(stream: "bed-1", .expected) = inputs.last else {
             Issue.record("last input is \(String(describing: inputs.last))")
             return
         }
@@ -143,19 +143,18 @@ import Testing
             #expect(flags == TechnicalFlags(flatLeads: LeadSet(leadIndex: v3)))
         }
         #expect(setup.counters.total.classified == 2 && setup.counters.total.faulty == 0)
-        guard case .ended(stream: "bed-2", expected: false) = inputs.last else {
+        guard case .ended(stream: "bed-2", .unexpected) = inputs.last else {
             Issue.record("last input is \(String(describing: inputs.last))")
             return
         }
     }
 
-    @Test func stalledStreamReportsTheStallThenItsEnd() async throws {
+    @Test func stalledStreamIsForwardedAsItsEnding() async throws {
         let setup = try await Setup()
         try setup.queue.open(streamID: "quiet").close(ending: .stalled)
         let inputs = await setup.drain()
-        try #require(inputs.count == 2)
-        guard case .stalled(stream: "quiet") = inputs[0], case .ended(stream: "quiet", expected: false) = inputs[1]
-        else {
+        try #require(inputs.count == 1)
+        guard case .ended(stream: "quiet", .stalled) = inputs[0] else {
             Issue.record("inputs \(inputs)")
             return
         }
@@ -181,7 +180,7 @@ import Testing
                 case .classified(streamID, _, let end, _, _):
                     #expect(!ended, "\(streamID): a window after the end")
                     lastEnd = end
-                case .ended(streamID, expected: false):
+                case .ended(streamID, .unexpected):
                     ended = true
                 default:
                     break

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import Producers
 import Stream
@@ -7,7 +8,58 @@ import TestSupport
 
 @testable import Monitor
 
-/// Records ingest events and lets a test wait, without sleeping, until they satisfy a condition.
+/// A stream's life as the ingest service logs it, read back from its log entries.
+enum IngestEvent: Sendable, Equatable {
+    /// `stream opened`, with the entry's metadata (`ecg.rate_hz`, `ecg.format`, `ecg.shard`, …).
+    case opened(streamID: String, metadata: [String: String])
+    /// `stream ended`, with the stream's counts (`ecg.windows`, `ecg.input_samples`, …).
+    case ended(streamID: String, metadata: [String: String])
+    /// `stream ended unexpectedly`, with the reason and the stream's counts.
+    case endedUnexpectedly(streamID: String, reason: String, metadata: [String: String])
+    /// `stream refused`; `streamID` when the header named one.
+    case refused(streamID: String?, reason: String)
+
+    /// The event a log entry stands for; nil for other entries.
+    init?(message: String, metadata: [String: String]) {
+        let streamID = metadata["ecg.stream"]
+        switch message {
+        case "stream opened": self = .opened(streamID: streamID ?? "", metadata: metadata)
+        case "stream ended": self = .ended(streamID: streamID ?? "", metadata: metadata)
+        case "stream ended unexpectedly":
+            self = .endedUnexpectedly(
+                streamID: streamID ?? "",
+                reason: metadata["ecg.reason"] ?? "",
+                metadata: metadata
+            )
+        case "stream refused": self = .refused(streamID: streamID, reason: metadata["ecg.reason"] ?? "")
+        default: return nil
+        }
+    }
+
+    /// The stream an event is about, if it names one.
+    var streamID: String? {
+        switch self {
+        case .opened(let streamID, _), .ended(let streamID, _), .endedUnexpectedly(let streamID, _, _): streamID
+        case .refused(let streamID, _): streamID
+        }
+    }
+
+    /// The entry's metadata; empty for a refusal.
+    var metadata: [String: String] {
+        switch self {
+        case .opened(_, let metadata), .ended(_, let metadata), .endedUnexpectedly(_, _, let metadata): metadata
+        case .refused: [:]
+        }
+    }
+
+    var isOpened: Bool { if case .opened = self { true } else { false } }
+    var isEnded: Bool { if case .ended = self { true } else { false } }
+    var isEndedUnexpectedly: Bool { if case .endedUnexpectedly = self { true } else { false } }
+    var isRefused: Bool { if case .refused = self { true } else { false } }
+}
+
+/// Records the ingest service's stream events from its log and lets a test wait, without sleeping, until they
+/// satisfy a condition.
 ///
 /// A wait also ends when its task is cancelled (a test over its time limit), so a failing test fails
 /// instead of hanging the test process.
@@ -26,18 +78,21 @@ final class EventRecorder: Sendable {
 
     private let state = Mutex(State())
 
-    /// Consumes `stream` until it finishes.
-    func consume(_ stream: AsyncStream<IngestEvent>) async {
-        for await event in stream {
-            let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.events.append(event)
-                let events = state.events
-                let ready = state.waiters.filter { $0.condition(events) }.map(\.continuation)
-                state.waiters.removeAll { $0.condition(events) }
-                return ready
-            }
-            ready.forEach { $0.resume() }
+    /// A logger whose stream entries this recorder records.
+    var logger: Logger {
+        Logger(label: "ingest-test") { [self] _ in RecordingLogHandler(recorder: self) }
+    }
+
+    /// Records one event and resumes the waits it satisfies.
+    func record(_ event: IngestEvent) {
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.events.append(event)
+            let events = state.events
+            let ready = state.waiters.filter { $0.condition(events) }.map(\.continuation)
+            state.waiters.removeAll { $0.condition(events) }
+            return ready
         }
+        for continuation in ready { continuation.resume() }
     }
 
     var events: [IngestEvent] { state.withLock { $0.events } }
@@ -72,19 +127,24 @@ final class EventRecorder: Sendable {
     }
 }
 
-extension IngestEvent {
-    /// The stream an event is about, if it names one.
-    var streamID: String? {
-        switch self {
-        case .opened(let info): info.streamID
-        case .ended(let streamID, _), .endedUnexpectedly(let streamID, _, _), .stalled(let streamID, _): streamID
-        case .refused(let streamID, _): streamID
-        }
+/// A swift-log backend handing the ingest service's stream entries to an ``EventRecorder``.
+struct RecordingLogHandler: LogHandler {
+    let recorder: EventRecorder
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
     }
 
-    var isOpened: Bool { if case .opened = self { true } else { false } }
-    var isEnded: Bool { if case .ended = self { true } else { false } }
-    var isEndedUnexpectedly: Bool { if case .endedUnexpectedly = self { true } else { false } }
+    func log(event: LogEvent) {
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        guard let recorded = IngestEvent(message: "\(event.message)", metadata: merged.mapValues { "\($0)" }) else {
+            return
+        }
+        recorder.record(recorded)
+    }
 }
 
 /// An ingest service on a socket in a temporary directory, with window collectors on every shard.
@@ -96,7 +156,6 @@ struct IngestHarness {
     let socketPath: String
     /// The temporary directory holding the socket.
     let directory: String
-    private let eventTask: Task<Void, Never>
 
     /// Starts the service; `configure` adjusts the defaults (12 leads at 100 Hz, 250/50 windows, 2 shards).
     static func start(
@@ -116,34 +175,28 @@ struct IngestHarness {
             windowValueCount: configuration.pipeline.windowValueCount,
             shardCount: shards
         )
-        let (events, continuation) = IngestEvent.makeStream(keepingNewest: 10_000)
+        let recorder = EventRecorder()
         let service: IngestService
         do {
             service = try await IngestService.start(
                 configuration: configuration,
                 queue: queue,
-                events: continuation,
-                logger: DaemonTestSupport.logger
+                counters: IngestCounters(),
+                logger: recorder.logger
             )
         } catch {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
-        let recorder = EventRecorder()
-        let eventTask = Task { await recorder.consume(events) }
         return IngestHarness(
             service: service,
             queue: queue,
             recorder: recorder,
             collectors: (0..<shards).map { WindowCollector(queue: queue, shard: $0) },
             socketPath: configuration.socketPath ?? "",
-            directory: directory,
-            eventTask: eventTask,
-            continuation: continuation
+            directory: directory
         )
     }
-
-    private let continuation: AsyncStream<IngestEvent>.Continuation
 
     private init(
         service: IngestService,
@@ -151,9 +204,7 @@ struct IngestHarness {
         recorder: EventRecorder,
         collectors: [WindowCollector],
         socketPath: String,
-        directory: String,
-        eventTask: Task<Void, Never>,
-        continuation: AsyncStream<IngestEvent>.Continuation
+        directory: String
     ) {
         self.service = service
         self.queue = queue
@@ -161,8 +212,6 @@ struct IngestHarness {
         self.collectors = collectors
         self.socketPath = socketPath
         self.directory = directory
-        self.eventTask = eventTask
-        self.continuation = continuation
     }
 
     /// Sends `bytes` as one connection, then (before half-closing) waits for `whileOpen`; returns the daemon's reply.
@@ -173,11 +222,9 @@ struct IngestHarness {
         }.reply
     }
 
-    /// Stops the collectors and the event recording, and removes the temporary directory.
+    /// Stops the collectors and removes the temporary directory.
     func finish() async {
         for collector in collectors { await collector.stop() }
-        continuation.finish()
-        await eventTask.value
         try? FileManager.default.removeItem(atPath: directory)
     }
 

@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func defaultModelStandardizesOnlyAt100Hz() throws {
-        let model = try Model(contentsOf: DaemonTestSupport.defaultModelPath)
+        let model = try CompiledModel(contentsOf: DaemonTestSupport.defaultModelPath)
         let configuration = try PipelineConfiguration(
             model: model.config,
             path: "default",

@@ -15,8 +15,10 @@ import Testing
         format: SampleFormat
     ) throws -> SimulatorSource {
         SimulatorSource(
-            simulator: ECGSimulator(rhythm: rhythm, heartRateBPM: nil, sampleRateHz: rateHz, noiseMillivolts: 0.01, seed: 1),
-            header: try StreamHeader(streamID: streamID, sampleRateHz: rateHz, leads: StandardLead.allCases, format: format)
+            simulator: ECGSimulator(
+                rhythm: rhythm, heartRateBPM: nil, sampleRateHz: rateHz, noiseMillivolts: 0.01, seed: 1),
+            header: try StreamHeader(
+                streamID: streamID, sampleRateHz: rateHz, leads: StandardLead.allCases, format: format)
         )
     }
 
@@ -24,7 +26,8 @@ import Testing
         let harness = try await IngestHarness.start(shards: 2)
         let high = try DaemonTestSupport.samplePath("ECGClassification_PTBXL/00008_hr")
         let ptb = try DaemonTestSupport.samplePath("wfdb-python/s0010_re")
-        let records = try RecordSource.streams(recordPaths: [high + ".hea", ptb], streamID: nil, parallel: 2, loops: false)
+        let records = try RecordSource.streams(
+            recordPaths: [high + ".hea", ptb], streamID: nil, parallel: 2, loops: false)
         let simulated = try Self.simulator(streamID: "sim", rhythm: .afib, rateHz: 250, format: .csv)
         try await testGracefulShutdownRunning(harness) {
             try await StreamProducer.deliver(records, pace: .unlimited, socketPath: harness.socketPath)
@@ -39,16 +42,12 @@ import Testing
         await harness.finish()
         let ended = Set(harness.recorder.events.filter(\.isEnded).compactMap(\.streamID))
         #expect(ended == ["00008_hr-1", "00008_hr-2", "s0010_re-3", "s0010_re-4", "sim"])
-        let opened = harness.recorder.events.compactMap { event -> IngestStreamInfo? in
-            if case .opened(let info) = event { info } else { nil }
-        }
-        #expect(opened.first { $0.streamID == "s0010_re-3" }?.sampleRateHz == 1000)
-        #expect(opened.first { $0.streamID == "sim" }?.format == "csv")
+        let opened = harness.recorder.events.filter(\.isOpened)
+        #expect(opened.first { $0.streamID == "s0010_re-3" }?.metadata["ecg.rate_hz"] == "1000")
+        #expect(opened.first { $0.streamID == "sim" }?.metadata["ecg.format"] == "csv")
         // 38.4 s at 1000 Hz, delayed 0.2 s by the resampler: 3820 samples at 100 Hz, 72 windows of 250 every 50.
-        let summaries = harness.recorder.events.compactMap { event -> (String, IngestStreamSummary)? in
-            if case .ended(let id, let summary) = event { (id, summary) } else { nil }
-        }
-        #expect(summaries.first { $0.0 == "s0010_re-4" }?.1.windows == 72)
+        let ended4 = harness.recorder.events.first { $0.isEnded && $0.streamID == "s0010_re-4" }
+        #expect(ended4?.metadata["ecg.windows"] == "72")
     }
 
     @Test func simulateReportsTheDaemonsRefusal() async throws {

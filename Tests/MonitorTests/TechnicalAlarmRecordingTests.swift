@@ -1,10 +1,9 @@
 import Alarms
 import AlarmsTestSupport
 import Foundation
+import Stream
 import TestSupport
 import Testing
-
-@testable import Monitor
 
 /// The PTB-XL 100 Hz records shipped beside the repository (`../shared/ecg-samples`), read just enough for
 /// these tests: WFDB format 16, 12 leads, gain and baseline from the header.
@@ -55,51 +54,66 @@ enum SampleRecordings {
 
 @Suite(.enabled(if: SampleRecordings.arePresent, "../shared/ecg-samples is absent: real-recording tests skipped"))
 struct TechnicalAlarmRecordingTests {
-    /// Cuts `leads` into 2.5 s windows every 0.5 s, inspects each, and feeds the engine as the wiring would:
-    /// faulty windows are skipped, clean ones classified (with all probabilities 0: no finding can raise).
-    func replay(_ leads: [[Float]], rateHz: Int, stream: String) throws -> [AlertEvent] {
-        var engine = AlarmEngine(rules: try makeRules())
-        let length = rateHz * 5 / 2
-        let hop = rateHz / 2
-        var events: [AlertEvent] = []
-        var window = [Float](repeating: 0, count: leads.count * length)
-        for start in stride(from: 0, through: leads[0].count - length, by: hop) {
-            for (lead, samples) in leads.enumerated() {
-                window.replaceSubrange(lead * length..<(lead + 1) * length, with: samples[start..<start + length])
-            }
-            let flags = window.withUnsafeBufferPointer {
-                TechnicalFlags(
-                    inspecting: $0,
-                    leads: leads.count,
-                    samplesPerLead: length,
-                    flatLineMillivolts: Float(Config.defaults.technical.flatLineMillivolts),
-                    saturationMillivolts: Float(Config.defaults.technical.saturationMillivolts)
-                )
-            }
-            let startSeconds = Double(start) / Double(rateHz)
-            let endSeconds = startSeconds + 2.5
-            events +=
-                flags.isFaulted
-                ? try engine.skip(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds, flags: flags)
-                : try engine.classify(
-                    stream: stream,
-                    startSeconds: startSeconds,
-                    endSeconds: endSeconds,
-                    probabilities: [0, 0, 0]
-                )
+    /// Sends `leads` through the daemon's stream pipeline (2.5 s windows every 0.5 s at the recording's rate,
+    /// the configured technical limits) and feeds the engine as the inference worker does: faulty windows are
+    /// skipped, clean ones classified (with all probabilities 0: no finding can raise).
+    func replay(_ leads: [[Float]], rateHz: Int, stream: String) async throws -> [AlertEvent] {
+        let technical = TechnicalAlarmSettings.defaults
+        let configuration = try PipelineConfiguration(
+            sampleRateHz: rateHz,
+            windowSamples: rateHz * 5 / 2,
+            hopSamples: rateHz / 2,
+            leadNames: StandardLead.allCases.map(\.name),
+            quality: SignalQualityThresholds(
+                flatLinePeakToPeakMillivolts: technical.flatLineMillivolts,
+                saturationMillivolts: technical.saturationMillivolts
+            )
+        )
+        let header = try StreamHeader(
+            streamID: stream,
+            sampleRateHz: rateHz,
+            leads: StandardLead.allCases,
+            format: .float32
+        )
+        var bytes = Array(header.jsonLine.utf8)
+        let interleaved = (0..<leads[0].count).flatMap { instant in leads.map { $0[instant] } }
+        SampleFrame.appendFloat32Frame(interleaved, leadCount: leads.count, firstSampleIndex: 0, to: &bytes)
+        var inputs: [AlarmInput] = []
+        try await TestStreams.decode(bytes, configuration: configuration) { window in
+            let info = window.info
+            inputs.append(
+                info.quality.hasTechnicalFault
+                    ? .faulty(
+                        stream: stream,
+                        startSeconds: info.startSeconds,
+                        endSeconds: info.endSeconds,
+                        flags: TechnicalFlags(quality: info.quality)
+                    )
+                    : .classified(
+                        stream: stream,
+                        startSeconds: info.startSeconds,
+                        endSeconds: info.endSeconds,
+                        probabilities: [0, 0, 0]
+                    )
+            )
         }
-        return events + engine.ended(stream: stream, expected: true)
+        var engine = AlarmEngine(rules: try makeRules())
+        var events: [AlertEvent] = []
+        for input in inputs + [.ended(stream: stream, .expected)] {
+            events += try engine.apply(input)
+        }
+        return events
     }
 
     @Test(arguments: SampleRecordings.names)
-    func intactRecordingRaisesNoTechnicalAlarm(_ name: String) throws {
+    func intactRecordingRaisesNoTechnicalAlarm(_ name: String) async throws {
         let record = try SampleRecordings.read(name)
         #expect(record.leads.count == 12)
-        #expect(try replay(record.leads, rateHz: record.rateHz, stream: name).isEmpty)
+        #expect(try await replay(record.leads, rateHz: record.rateHz, stream: name).isEmpty)
     }
 
     @Test(arguments: SampleRecordings.names)
-    func flatLinedLeadRaisesLeadOffForThatLeadOnly(_ name: String) throws {
+    func flatLinedLeadRaisesLeadOffForThatLeadOnly(_ name: String) async throws {
         var record = try SampleRecordings.read(name)
         let flatFrom = 4 * record.rateHz
         // V1 (index 6) loses its electrode at 4 s: the amplifier holds the last value.
@@ -107,7 +121,7 @@ struct TechnicalAlarmRecordingTests {
         for index in flatFrom..<record.leads[6].count {
             record.leads[6][index] = held
         }
-        let events = try replay(record.leads, rateHz: record.rateHz, stream: name)
+        let events = try await replay(record.leads, rateHz: record.rateHz, stream: name)
         #expect(events.map(\.kind) == [.technicalRaised, .technicalCleared])
         #expect(events.first?.subject == .technical(.leadOff, lead: "V1"))
         // First window lying entirely after 4 s starts at 4 s; the second faulty one (raise count 2) at 4.5 s.

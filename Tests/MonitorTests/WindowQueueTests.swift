@@ -1,3 +1,4 @@
+import Alarms
 import Foundation
 import Stream
 import Synchronization

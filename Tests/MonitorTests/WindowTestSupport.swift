@@ -1,3 +1,4 @@
+import Alarms
 import Foundation
 import Logging
 import NIOCore
@@ -62,7 +63,7 @@ final class WindowCollector: Sendable {
 
     let windows = Mutex<[Window]>([])
     /// Stream endings in the order taken, each after its stream's last window.
-    let endings = Mutex<[(streamID: String, ending: WindowQueue.Ending)]>([])
+    let endings = Mutex<[(streamID: String, ending: StreamEnding)]>([])
     private let finished = Mutex<Bool>(false)
     private let done: AsyncStream<Void>
     private let doneContinuation: AsyncStream<Void>.Continuation

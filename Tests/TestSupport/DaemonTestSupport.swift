@@ -10,19 +10,22 @@ import Testing
 /// Shared helpers of the daemon tests.
 package enum DaemonTestSupport {
     /// The package's root directory.
-    package static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    package static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent()
         .deletingLastPathComponent()
 
     /// The real recordings, at `../shared/ecg-samples` relative to the package root.
-    package static let samplesDirectory = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/ecg-samples")
-        .path
+    package static let samplesDirectory = packageRoot.deletingLastPathComponent().appendingPathComponent(
+        "shared/ecg-samples"
+    )
+    .path
 
     /// The model test fixtures (`Tests/ModelTests/Fixtures`).
     package static let modelFixtures = packageRoot.appendingPathComponent("Tests/ModelTests/Fixtures")
 
     /// Loads the fixture model `name`, e.g. `tiny.onnx`.
-    package static func fixtureModel(_ name: String) throws -> Model {
-        try Model(contentsOf: modelFixtures.appendingPathComponent(name).path)
+    package static func fixtureModel(_ name: String) throws -> CompiledModel {
+        try CompiledModel(contentsOf: modelFixtures.appendingPathComponent(name).path)
     }
 
     /// The committed default model.
@@ -59,7 +62,9 @@ package enum DaemonTestSupport {
     }
 
     /// The path of a sample record, failing the test clearly when the recordings are absent.
-    package static func samplePath(_ relative: String, sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+    package static func samplePath(_ relative: String, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> String
+    {
         let path = samplesDirectory + "/" + relative
         try #require(
             FileManager.default.fileExists(atPath: path + ".hea"),
@@ -80,7 +85,9 @@ package enum DaemonTestSupport {
     }
 
     /// 12 standard leads at 100 Hz, windows of 250 every 50, no preprocessing.
-    package static func pipelineConfiguration(windowSamples: Int = 250, hopSamples: Int = 50) throws -> PipelineConfiguration {
+    package static func pipelineConfiguration(windowSamples: Int = 250, hopSamples: Int = 50) throws
+        -> PipelineConfiguration
+    {
         try PipelineConfiguration(
             sampleRateHz: 100,
             windowSamples: windowSamples,

@@ -77,7 +77,9 @@ package final class TestJournald {
     }
 
     /// Runs `body` on a thread that sees `sockets` as `/run/systemd/journal`, and waits for it.
-    package static func withJournalSockets(in sockets: String, _ body: @escaping @Sendable () throws -> Void) async throws {
+    package static func withJournalSockets(in sockets: String, _ body: @escaping @Sendable () throws -> Void)
+        async throws
+    {
         let stash = FileManager.default.temporaryDirectory.appendingPathComponent("ecg-journal-\(UUID().uuidString)")
             .path
         try FileManager.default.createDirectory(atPath: stash, withIntermediateDirectories: false)

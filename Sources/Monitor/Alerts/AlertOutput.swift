@@ -3,7 +3,7 @@ import Systemd
 
 /// Sends alert events where the configuration says: the journal, JSON lines, or both.
 public struct AlertOutput: Sendable {
-    private let destination: Config.AlertOutput
+    private let destination: Config.AlertDestination
     private let journal: JournalWriter
     private let lines: FileDescriptorOutput
 
@@ -14,7 +14,7 @@ public struct AlertOutput: Sendable {
     ///   - journal: The journal writer.
     ///   - lines: Where JSON lines go (standard output by default).
     public init(
-        destination: Config.AlertOutput,
+        destination: Config.AlertDestination,
         journal: JournalWriter = JournalWriter(),
         lines: FileDescriptorOutput = .standardOutput
     ) {

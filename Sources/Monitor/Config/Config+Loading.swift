@@ -50,25 +50,10 @@ extension Config {
         classCodes: [String],
         thresholdCodes: Set<String>
     ) throws(DaemonError) {
-        model = Model(path: try values.string("model.path", nonEmpty: true))
-        input = Input(
-            socketPath: try values.socketPath("input.socket_path"),
-            socketMode: try values.octalMode("input.socket_mode"),
-            stdin: try values.bool("input.stdin"),
-            maxStreams: try values.int("input.max_streams", 1...4096),
-            maxBufferedBytes: try values.int("input.max_buffered_bytes", 4096...(1 << 30)),
-            stallSeconds: try values.double("input.stall_seconds", 0.1...3600)
-        )
-        let windowSeconds = try values.double("windows.seconds", 0.1...60)
-        windows = Windows(
-            seconds: windowSeconds,
-            hopSeconds: try values.double("windows.hop_seconds", 0.01...windowSeconds)
-        )
-        inference = Inference(
-            workers: try values.int("inference.workers", 0...256),
-            maxBatch: try values.int("inference.max_batch", 1...1024)
-        )
-        alerts = Alerts(output: try values.choice("alerts.output"))
+        var config = Config.defaults
+        for key in Config.keys {
+            try key.read(values, into: &config)
+        }
         var priorities: [String: AlarmPriority] = [:]
         for code in classCodes {
             let key = "alarms.classes.\(code)"
@@ -85,22 +70,9 @@ extension Config {
             let threshold = try values.double(components.joined(separator: "."), components: components, 0.001...1)
             thresholds[code] = threshold
         }
-        alarms = AlarmSettings(
-            aggregation: try values.choice("alarms.aggregation"),
-            spanSeconds: try values.double("alarms.span_seconds", 0...3600),
-            confirmCount: try values.int("alarms.confirm_count", 1...1000),
-            clearCount: try values.int("alarms.clear_count", 1...1000),
-            hysteresis: try values.double("alarms.hysteresis", 0...0.5),
-            classes: priorities,
-            thresholds: thresholds
-        )
-        let flatLine = try values.double("technical.flat_line_mv", 0.0001...10)
-        technical = TechnicalAlarmSettings(
-            flatLineMillivolts: flatLine,
-            saturationMillivolts: try values.double("technical.saturation_mv", flatLine.nextUp...1000),
-            raiseCount: try values.int("technical.raise_count", 1...1000),
-            clearCount: try values.int("technical.clear_count", 1...1000)
-        )
+        config.alarms.classes = priorities
+        config.alarms.thresholds = thresholds
+        self = config
     }
 
     private static func readText(_ path: String) throws(DaemonError) -> String {
@@ -127,29 +99,10 @@ extension Config {
 
     /// Every key of this configuration with its value, as swift-configuration values (the defaults' provider).
     var configValues: [AbsoluteConfigKey: ConfigValue] {
-        var values: [AbsoluteConfigKey: ConfigContent] = [
-            "model.path": .string(model.path),
-            "input.socket_path": .string(input.socketPath),
-            "input.socket_mode": .string("0" + String(input.socketMode, radix: 8)),
-            "input.stdin": .bool(input.stdin),
-            "input.max_streams": .int(input.maxStreams),
-            "input.max_buffered_bytes": .int(input.maxBufferedBytes),
-            "input.stall_seconds": .double(input.stallSeconds),
-            "windows.seconds": .double(windows.seconds),
-            "windows.hop_seconds": .double(windows.hopSeconds),
-            "inference.workers": .int(inference.workers),
-            "inference.max_batch": .int(inference.maxBatch),
-            "alerts.output": .string(alerts.output.rawValue),
-            "alarms.aggregation": .string(alarms.aggregation.rawValue),
-            "alarms.span_seconds": .double(alarms.spanSeconds),
-            "alarms.confirm_count": .int(alarms.confirmCount),
-            "alarms.clear_count": .int(alarms.clearCount),
-            "alarms.hysteresis": .double(alarms.hysteresis),
-            "technical.flat_line_mv": .double(technical.flatLineMillivolts),
-            "technical.saturation_mv": .double(technical.saturationMillivolts),
-            "technical.raise_count": .int(technical.raiseCount),
-            "technical.clear_count": .int(technical.clearCount),
-        ]
+        var values: [AbsoluteConfigKey: ConfigContent] = [:]
+        for key in Config.keys {
+            values[AbsoluteConfigKey(key.name.split(separator: ".").map(String.init))] = key.value(in: self)
+        }
         for (code, priority) in alarms.classes {
             values[AbsoluteConfigKey(["alarms", "classes", code])] = .string(priority.rawValue)
         }
@@ -158,4 +111,5 @@ extension Config {
         }
         return values.mapValues { ConfigValue($0, isSecret: false) }
     }
+
 }

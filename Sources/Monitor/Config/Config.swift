@@ -6,7 +6,7 @@ import Alarms
 /// swift-configuration and rejects unknown keys and bad values, naming the key.
 public struct Config: Sendable, Equatable {
     /// The model to run.
-    public struct Model: Sendable, Equatable {
+    public struct ModelFile: Sendable, Equatable {
         /// ONNX model file; a relative path is relative to the working directory.
         public var path: String
     }
@@ -44,7 +44,7 @@ public struct Config: Sendable, Equatable {
     }
 
     /// Where alert events go.
-    public enum AlertOutput: String, Sendable, Equatable, CaseIterable {
+    public enum AlertDestination: String, Sendable, Equatable, CaseIterable {
         /// The systemd journal only.
         case journal
         /// JSON lines on standard output only.
@@ -61,11 +61,11 @@ public struct Config: Sendable, Equatable {
     /// The alert outputs.
     public struct Alerts: Sendable, Equatable {
         /// Where alert events go.
-        public var output: AlertOutput
+        public var output: AlertDestination
     }
 
     /// The model to run.
-    public var model: Model
+    public var model: ModelFile
     /// Stream input.
     public var input: Input
     /// Windowing.
@@ -81,7 +81,7 @@ public struct Config: Sendable, Equatable {
 
     /// The built-in configuration; equal to the shipped `config/ecg-monitor.yaml` (a test checks it).
     public static let defaults = Config(
-        model: Model(path: "models/ecg-incepse-all.onnx"),
+        model: ModelFile(path: "models/ecg-incepse-all.onnx"),
         input: Input(
             socketPath: "/run/ecg-monitor/ingest.sock",
             socketMode: 0o660,

@@ -9,18 +9,8 @@ enum ConfigSchema {
     /// Prefix of the environment variables that override keys.
     static let environmentPrefix = "ECG_MONITOR_"
 
-    /// Keys holding one value, dotted.
-    static let scalarKeys: Set<String> = [
-        "model.path",
-        "input.socket_path", "input.socket_mode", "input.stdin", "input.max_streams", "input.max_buffered_bytes",
-        "input.stall_seconds",
-        "windows.seconds", "windows.hop_seconds",
-        "inference.workers", "inference.max_batch",
-        "alerts.output",
-        "alarms.aggregation", "alarms.span_seconds", "alarms.confirm_count", "alarms.clear_count",
-        "alarms.hysteresis",
-        "technical.flat_line_mv", "technical.saturation_mv", "technical.raise_count", "technical.clear_count",
-    ]
+    /// Keys holding one value, dotted: those of ``Config/keys``.
+    static let scalarKeys = Set(Config.keys.map(\.name))
 
     /// Keys holding a mapping from class code to one value.
     static let classMapKeys: Set<String> = ["alarms.classes", "alarms.thresholds"]

@@ -1,6 +1,8 @@
+import Alarms
 import Glibc
 import Stream
 import Synchronization
+import Systemd
 
 extension WindowQueue {
     /// Which streams are open and which slots are free; guarded by the queue's registry lock.
@@ -79,7 +81,7 @@ extension WindowQueue {
         private var publishedAt: [ContinuousClock.Instant]
         private var skippedSinceDelivery: [Int]
         private var closing: [Bool]
-        private var endings: [Ending?]
+        private var endings: [StreamEnding?]
         private var generations: [UInt64]
         /// Per slot, what to call once its pending entry is taken: a recorded stream waiting to publish.
         private var resumes: [(@Sendable () -> Void)?]
@@ -157,7 +159,7 @@ extension WindowQueue {
 
         /// Marks the slot's stream closed with `ending`, queueing the ending when no window is pending to carry
         /// it; returns whether the slot can be freed now (nothing queued) and whether to wake the worker.
-        mutating func close(slot: Int, ending: Ending?) -> (freeNow: Bool, wake: Bool) {
+        mutating func close(slot: Int, ending: StreamEnding?) -> (freeNow: Bool, wake: Bool) {
             closing[slot] = true
             endings[slot] = ending
             if hasPending[slot] { return (false, false) }
@@ -224,16 +226,16 @@ extension WindowQueue {
         private let wakeRead: Int32
         private let wakeWrite: Int32
 
-        init(slotCount: Int) throws(IngestError) {
+        init(slotCount: Int) throws(SystemdError) {
             state = Mutex(ShardState(slotCount: slotCount))
             var descriptors: [Int32] = [-1, -1]
-            guard pipe(&descriptors) == 0 else { throw .system(operation: "pipe", errno: errno) }
+            guard pipe(&descriptors) == 0 else { throw .systemCall(name: "pipe", errno: errno) }
             // Glibc's module does not export pipe2; the flags are set right after, before any fork could happen.
             for descriptor in descriptors {
                 guard fcntl(descriptor, F_SETFL, O_NONBLOCK) == 0, fcntl(descriptor, F_SETFD, FD_CLOEXEC) == 0 else {
                     let error = errno
-                    descriptors.forEach { close($0) }
-                    throw .system(operation: "fcntl", errno: error)
+                    for opened in descriptors { close(opened) }
+                    throw .systemCall(name: "fcntl", errno: error)
                 }
             }
             wakeRead = descriptors[0]

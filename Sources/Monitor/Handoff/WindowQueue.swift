@@ -1,6 +1,8 @@
+import Alarms
 import Glibc
 import Stream
 import Synchronization
+import Systemd
 
 /// Hands completed windows from ingest to the inference workers without allocating, newest window per stream
 /// first, batched across streams.
@@ -14,7 +16,7 @@ import Synchronization
 ///
 /// Streams are sharded across workers: a stream joins the shard serving the fewest streams, and worker k
 /// only ever calls ``popBatch(shard:maxBatch:into:tags:timeout:)`` with `shard: k`. A stream closed with an
-/// ``Ending`` reaches its worker too, after its last window (on that window's tag, or as an entry of its own
+/// ``StreamEnding`` reaches its worker too, after its last window (on that window's tag, or as an entry of its own
 /// when no window is pending), so everything the alarm side learns about one stream passes through one FIFO
 /// in order; a new stream reusing the id of one whose ending is still queued joins the same shard, behind it.
 /// A shard has one `Synchronization.Mutex`, a FIFO of slots holding a pending entry, and a wake-up pipe that
@@ -26,16 +28,6 @@ final class WindowQueue: Sendable {
     struct Ticket: Sendable, Hashable {
         let slot: Int
         let generation: UInt64
-    }
-
-    /// How a stream ended, as its producer's connection told; delivered after the stream's last window.
-    enum Ending: Sendable, Equatable {
-        /// The producer closed the stream at a frame boundary.
-        case expected
-        /// The stream broke off: a protocol error, a reset connection, the service stopping.
-        case unexpected
-        /// Nothing arrived for the idle timeout and the stream was closed.
-        case stalled
     }
 
     /// What a worker learns about each entry of its batch: a window, a stream's ending, or both.
@@ -52,7 +44,7 @@ final class WindowQueue: Sendable {
         /// Whether the stream has closed and this is its last entry.
         var isFinal: Bool
         /// How the stream ended, on its last entry when it was closed with an ending.
-        var ending: Ending?
+        var ending: StreamEnding?
         /// When the window was published (its last sample had just been computed).
         var publishedAt: ContinuousClock.Instant
 
@@ -103,8 +95,8 @@ final class WindowQueue: Sendable {
     ///   - capacity: streams open at once, at least 1.
     ///   - windowValueCount: floats per window (`[leads][samples]`).
     ///   - shardCount: inference workers, at least 1.
-    /// - Throws: ``IngestError/system(operation:errno:)`` if a wake-up pipe cannot be created.
-    init(capacity: Int, windowValueCount: Int, shardCount: Int) throws(IngestError) {
+    /// - Throws: ``SystemdError/systemCall(name:errno:)`` if a wake-up pipe cannot be created.
+    init(capacity: Int, windowValueCount: Int, shardCount: Int) throws(SystemdError) {
         precondition(capacity >= 1 && windowValueCount >= 1 && shardCount >= 1, "queue dimensions must be positive")
         self.capacity = capacity
         self.windowValueCount = windowValueCount
@@ -212,7 +204,7 @@ final class WindowQueue: Sendable {
         ///
         /// - Parameter ending: how the stream ended, delivered to the worker after the last window; nil for a
         ///   stream the alarm side never heard of (refused while opening), which needs no ending.
-        func close(ending: Ending? = nil) {
+        func close(ending: StreamEnding? = nil) {
             guard !isClosed else { return }
             isClosed = true
             let (freeNow, wake) = queue.shards[shard].state.withLock { state in

@@ -32,7 +32,7 @@ package final class AlarmEvaluator {
         }
     }
 
-    private let engine: IncepSE
+    private let engine: PlanExecutor
     private let configuration: PipelineConfiguration
     private let rules: AlarmRules
     private let classCount: Int
@@ -47,8 +47,8 @@ package final class AlarmEvaluator {
     /// An evaluator running `model` on windows cut as `configuration` says, under `rules`.
     ///
     /// - Throws: ``ModelError`` when the model cannot run windows of the configured length.
-    init(model: Model, configuration: PipelineConfiguration, rules: AlarmRules) throws(ModelError) {
-        engine = IncepSE(
+    init(model: CompiledModel, configuration: PipelineConfiguration, rules: AlarmRules) throws(ModelError) {
+        engine = PlanExecutor(
             model: model,
             maxBatch: FileClassifier.maxBatch,
             maxTimeSamples: configuration.windowSamples
@@ -77,7 +77,7 @@ package final class AlarmEvaluator {
             for (info, batchIndex) in pending {
                 if let batchIndex {
                     let row = batchIndex * classCount
-                    let probabilities = (0..<classCount).map { Model.probability(logit: logits[row + $0]) }
+                    let probabilities = (0..<classCount).map { CompiledModel.probability(logit: logits[row + $0]) }
                     outcome.events += try alarms.classify(
                         stream: streamID,
                         startSeconds: info.startSeconds,

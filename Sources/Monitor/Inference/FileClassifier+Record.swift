@@ -32,7 +32,7 @@ extension FileClassifier {
                 saturationMillivolts: technical.saturationMillivolts
             )
         )
-        let engine = IncepSE(model: model, maxBatch: Self.maxBatch, maxTimeSamples: configuration.windowSamples)
+        let engine = PlanExecutor(model: model, maxBatch: Self.maxBatch, maxTimeSamples: configuration.windowSamples)
         try engine.validate(batch: 1, timeSamples: configuration.windowSamples)
         var starts: [Int] = []
         var windowLogits: [[Float]] = []

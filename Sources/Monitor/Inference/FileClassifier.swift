@@ -36,7 +36,7 @@ package struct FileClassifier {
     package static let maxTime = 100_000
 
     /// The loaded model.
-    package let model: Model
+    package let model: CompiledModel
     /// The model file, for messages.
     package let modelPath: String
     /// Whether each window's logits are reported too.
@@ -45,7 +45,7 @@ package struct FileClassifier {
     package var hopSeconds: Double
 
     /// A classifier running `model`, loaded from `modelPath`.
-    package init(model: Model, modelPath: String, includesLogits: Bool = false, hopSeconds: Double = 1.25) {
+    package init(model: CompiledModel, modelPath: String, includesLogits: Bool = false, hopSeconds: Double = 1.25) {
         self.model = model
         self.modelPath = modelPath
         self.includesLogits = includesLogits
@@ -79,8 +79,8 @@ package struct FileClassifier {
     }
 
     /// Runs `batch` windows of `time` samples, at most ``maxBatch`` per engine call; logits per window.
-    static func logits(model: Model, windows: [Float], batch: Int, time: Int) throws -> [[Float]] {
-        let engine = IncepSE(model: model, maxBatch: min(batch, maxBatch), maxTimeSamples: time)
+    static func logits(model: CompiledModel, windows: [Float], batch: Int, time: Int) throws -> [[Float]] {
+        let engine = PlanExecutor(model: model, maxBatch: min(batch, maxBatch), maxTimeSamples: time)
         let stride = model.plan.inputChannels * time
         var result: [[Float]] = []
         var start = 0
@@ -96,11 +96,12 @@ package struct FileClassifier {
         return result
     }
 
-    /// The report for windows starting at `starts` with the given logits; probabilities are ``Model/probability(logit:)`` of them.
-    static func report(model: Model, starts: [Int], logits: [[Float]], includeLogits: Bool) -> Report {
+    /// The report for windows starting at `starts` with the given logits; probabilities are ``CompiledModel/probability(logit:)`` of them.
+    static func report(model: CompiledModel, starts: [Int], logits: [[Float]], includeLogits: Bool) -> Report {
         let windows = zip(starts, logits).map { start, values in
             Report.Window(
-                startSample: start, logits: includeLogits ? values : nil, probabilities: values.map(Model.probability(logit:)))
+                startSample: start, logits: includeLogits ? values : nil,
+                probabilities: values.map(CompiledModel.probability(logit:)))
         }
         var maximum = [Float](repeating: 0, count: model.plan.outputCount)
         for window in windows {

@@ -1,3 +1,4 @@
+import Alarms
 import Logging
 import Model
 import ServiceLifecycle
@@ -39,12 +40,12 @@ final class InferenceService: Service {
     /// - Throws: ``ModelError`` when the model cannot run these batches, ``SystemdError/systemCall(name:errno:)``
     ///   when a thread cannot be created; workers already started are stopped first.
     static func start(
-        model: Model,
+        model: CompiledModel,
         queue: WindowQueue,
         maxBatch: Int,
         windowSamples: Int,
         pollInterval: Duration,
-        results: AsyncStream<AlertService.Input>.Continuation,
+        results: AsyncStream<AlarmInput>.Continuation,
         counters: InferenceCounters,
         logger: Logger
     ) async throws -> InferenceService {

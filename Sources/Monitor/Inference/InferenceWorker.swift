@@ -9,18 +9,18 @@ import Systemd
 /// every stream ending to the alarm side, in the order the queue delivered them.
 ///
 /// Lives on its thread only (not `Sendable`). Every buffer is allocated in `init`: the loop allocates nothing
-/// but the probability array each classified window hands over (``AlertService/Input`` owns one).
+/// but the probability array each classified window hands over (``AlarmInput`` owns one).
 final class InferenceWorker {
     /// The worker's shard of the queue, also its index in ``InferenceCounters``.
     let shard: Int
-    private let engine: IncepSE
+    private let engine: PlanExecutor
     private let queue: WindowQueue
     private let maxBatch: Int
     private let windowSamples: Int
     private let classCount: Int
     private let pollInterval: Duration
     private let heartbeat: Heartbeat
-    private let results: AsyncStream<AlertService.Input>.Continuation
+    private let results: AsyncStream<AlarmInput>.Continuation
     private let counters: InferenceCounters
     private let batch: UnsafeMutablePointer<Float>
     private let logits: UnsafeMutablePointer<Float>
@@ -43,18 +43,18 @@ final class InferenceWorker {
     /// - Throws: ``ModelError/badInput(reason:)`` when the model's graph cannot run batches of `maxBatch`
     ///   windows of `windowSamples` samples (a graph with a fixed batch or window size).
     init(
-        model: Model,
+        model: CompiledModel,
         queue: WindowQueue,
         shard: Int,
         maxBatch: Int,
         windowSamples: Int,
         pollInterval: Duration,
         heartbeat: Heartbeat,
-        results: AsyncStream<AlertService.Input>.Continuation,
+        results: AsyncStream<AlarmInput>.Continuation,
         counters: InferenceCounters
     ) throws(ModelError) {
         precondition(queue.windowValueCount == model.plan.inputChannels * windowSamples, "queue and model disagree")
-        engine = IncepSE(model: model, maxBatch: maxBatch, maxTimeSamples: windowSamples)
+        engine = PlanExecutor(model: model, maxBatch: maxBatch, maxTimeSamples: windowSamples)
         for size in Set([1, maxBatch]) {
             try engine.validate(batch: size, timeSamples: windowSamples)
         }
@@ -123,7 +123,7 @@ final class InferenceWorker {
     }
 
     /// Hands one input to the alarm side, counting it when the alarm side's buffer was full and dropped its oldest.
-    private func send(_ input: AlertService.Input) {
+    private func send(_ input: AlarmInput) {
         if case .dropped = results.yield(input) { counters.recordDroppedInput(worker: shard) }
     }
 
@@ -137,7 +137,7 @@ final class InferenceWorker {
                 if rows[index] >= 0 {
                     let row = logits + rows[index] * classCount
                     let probabilities = [Float](unsafeUninitializedCapacity: classCount) { buffer, initialized in
-                        for c in 0..<classCount { buffer[c] = Model.probability(logit: row[c]) }
+                        for c in 0..<classCount { buffer[c] = CompiledModel.probability(logit: row[c]) }
                         initialized = classCount
                     }
                     send(
@@ -166,16 +166,8 @@ final class InferenceWorker {
                     latencySeconds: latency / .seconds(1)
                 )
             }
-            switch tag.ending {
-            case .expected:
-                send(.ended(stream: info.streamID, expected: true))
-            case .unexpected:
-                send(.ended(stream: info.streamID, expected: false))
-            case .stalled:
-                send(.stalled(stream: info.streamID))
-                send(.ended(stream: info.streamID, expected: false))
-            case nil:
-                break
+            if let ending = tag.ending {
+                send(.ended(stream: info.streamID, ending))
             }
         }
     }

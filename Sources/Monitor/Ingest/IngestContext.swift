@@ -3,12 +3,18 @@ import NIOCore
 import Stream
 import Synchronization
 
-/// What every connection handler of one ingest service shares: configuration, the window queue, the event
-/// stream, and a few counters; all thread-safe, as handlers run on several event loops.
+/// Where a stream comes from.
+enum IngestSource: String, Sendable, Equatable {
+    case socket
+    case standardInput = "stdin"
+}
+
+/// What every connection handler of one ingest service shares: configuration, the window queue, counters and
+/// the logger; all thread-safe, as handlers run on several event loops.
 final class IngestContext: Sendable {
     let configuration: IngestConfiguration
     let queue: WindowQueue
-    let events: AsyncStream<IngestEvent>.Continuation
+    let counters: IngestCounters
     let logger: Logger
     /// Set when the service stops, so closing connections report why.
     let isStopping = Atomic<Bool>(false)
@@ -20,12 +26,12 @@ final class IngestContext: Sendable {
     init(
         configuration: IngestConfiguration,
         queue: WindowQueue,
-        events: AsyncStream<IngestEvent>.Continuation,
+        counters: IngestCounters,
         logger: Logger
     ) {
         self.configuration = configuration
         self.queue = queue
-        self.events = events
+        self.counters = counters
         self.logger = logger
     }
 

@@ -1,8 +1,6 @@
 /// Why the ingest service could not start or had to stop.
 enum IngestError: Error, Equatable, CustomStringConvertible {
-    /// A system call failed.
-    case system(operation: String, errno: Int32)
-    /// The socket could not be set up (bind, inherited descriptor, mode).
+    /// The socket could not be set up (bind, mode).
     case socket(reason: String)
     /// Standard input cannot be read as a stream (closed, or a directory).
     case unsupportedStandardInput(reason: String)
@@ -11,8 +9,6 @@ enum IngestError: Error, Equatable, CustomStringConvertible {
 
     var description: String {
         switch self {
-        case .system(let operation, let errno):
-            "\(operation) failed with errno \(errno)"
         case .socket(let reason):
             "ingest socket: \(reason)"
         case .unsupportedStandardInput(let reason):

@@ -1,3 +1,4 @@
+import Alarms
 import Glibc
 import Logging
 import NIOCore
@@ -86,9 +87,6 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             // Nothing is read while a window is held: the producer is waiting for us, not stalled.
             guard !holdsWindow else { return }
             let seconds = shared.configuration.idleTimeoutSeconds
-            if case .streaming = state, let streamID = decoder.header?.streamID {
-                shared.events.yield(.stalled(streamID: streamID, idleSeconds: seconds))
-            }
             fail(context: context, error: .idleTimeout(seconds: seconds), ending: .stalled)
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
             endOfInputOnceThrough(context: context)
@@ -230,22 +228,16 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .streaming(pipeline, publisher)
         waitsForWorkers = source == .standardInput || header.isRecorded
         logger[metadataKey: "ecg.stream"] = "\(header.streamID)"
-        let info = IngestStreamInfo(
-            streamID: header.streamID,
-            source: source,
-            sampleRateHz: header.sampleRateHz,
-            leads: header.leads,
-            derivedLeads: pipeline.mapping.derivedLeads,
-            format: header.format.wireName,
-            start: header.start,
-            latencySeconds: pipeline.latencySeconds,
-            shard: publisher.shard
-        )
-        logger.info(
-            "stream opened",
-            metadata: ["ecg.rate_hz": "\(header.sampleRateHz)", "ecg.format": "\(info.format)"]
-        )
-        shared.events.yield(.opened(info))
+        var metadata: Logger.Metadata = [
+            "ecg.rate_hz": "\(header.sampleRateHz)", "ecg.format": "\(header.format.wireName)",
+            "ecg.leads": "\(header.leads.map(\.name).joined(separator: ","))",
+            "ecg.derived_leads": "\(pipeline.mapping.derivedLeads.map(\.name).joined(separator: ","))",
+            "ecg.latency_seconds": "\(pipeline.latencySeconds)", "ecg.shard": "\(publisher.shard)",
+        ]
+        if let start = header.start {
+            metadata["ecg.start"] = "\(start)"
+        }
+        logger.info("stream opened", metadata: metadata)
     }
 
     // MARK: - Endings
@@ -278,10 +270,9 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             return
         }
-        if case .streaming(let pipeline, let publisher) = state, let streamID = decoder.header?.streamID {
+        if case .streaming(let pipeline, let publisher) = state {
             publisher.close(ending: .expected)
-            logger.info("stream ended", metadata: ["ecg.windows": "\(pipeline.statistics.windows)"])
-            shared.events.yield(.ended(streamID: streamID, summary: summary(pipeline)))
+            logger.info("stream ended", metadata: summary(pipeline))
         }
         state = .closed
         completion?.succeed()
@@ -289,7 +280,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     /// Answers a protocol error with one JSON line and closes.
-    private func fail(context: ChannelHandlerContext, error: StreamError, ending: WindowQueue.Ending = .unexpected) {
+    private func fail(context: ChannelHandlerContext, error: StreamError, ending: StreamEnding = .unexpected) {
         guard !isClosed else { return }
         finish(endedUnexpectedly: error.description, refusedReason: error.description, ending: ending)
         send(context: context, code: error.code, message: error.description)
@@ -308,26 +299,23 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func finish(
         endedUnexpectedly reason: String,
         refusedReason: String?,
-        ending: WindowQueue.Ending = .unexpected
+        ending: StreamEnding = .unexpected
     ) {
-        let streamID = decoder.header?.streamID
         switch state {
         case .streaming(let pipeline, let publisher):
             publisher.close(ending: ending)
             logger.warning(
                 "stream ended unexpectedly",
-                // A window held back for a worker ends with the stream: it was never handed on.
-                metadata: [
-                    "ecg.reason": "\(reason)", "ecg.windows": "\(pipeline.statistics.windows - (holdsWindow ? 1 : 0))",
-                ]
-            )
-            shared.events.yield(
-                .endedUnexpectedly(streamID: streamID ?? "", reason: reason, summary: summary(pipeline))
+                metadata: summary(pipeline).merging(["ecg.reason": "\(reason)"]) { _, reason in reason }
             )
         case .awaitingHeader:
             if let refusedReason {
-                logger.warning("stream refused", metadata: ["ecg.reason": "\(refusedReason)"])
-                shared.events.yield(.refused(streamID: streamID, reason: refusedReason))
+                shared.counters.recordRefusal()
+                var metadata: Logger.Metadata = ["ecg.reason": "\(refusedReason)"]
+                if let streamID = decoder.header?.streamID {
+                    metadata["ecg.stream"] = "\(streamID)"
+                }
+                logger.warning("stream refused", metadata: metadata)
             }
         case .closed:
             break
@@ -354,16 +342,18 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ = try? FileDescriptor.standardError.writeAll(line.utf8)
     }
 
-    private func summary(_ pipeline: StreamPipeline) -> IngestStreamSummary {
+    /// A stream's counts when it ends, as log metadata.
+    private func summary(_ pipeline: StreamPipeline) -> Logger.Metadata {
         let statistics = pipeline.statistics
-        return IngestStreamSummary(
-            inputSamples: statistics.inputSamples,
-            windows: statistics.windows,
-            skippedBytes: decoder.skippedByteCount,
-            nonFiniteValues: statistics.nonFiniteValues,
-            saturatedValues: statistics.saturatedValues,
-            missingSamples: statistics.missingSamples
-        )
+        return [
+            // A window held back for a worker ends with the stream: it was never handed on.
+            "ecg.input_samples": "\(statistics.inputSamples)",
+            "ecg.windows": "\(statistics.windows - (holdsWindow ? 1 : 0))",
+            "ecg.skipped_bytes": "\(decoder.skippedByteCount)",
+            "ecg.non_finite_values": "\(statistics.nonFiniteValues)",
+            "ecg.saturated_values": "\(statistics.saturatedValues)",
+            "ecg.missing_samples": "\(statistics.missingSamples)",
+        ]
     }
 
     /// Garbage is data, not an error: logged with its running total, at most every ten seconds.

@@ -5,11 +5,12 @@ import NIOPosix
 import ServiceLifecycle
 import Stream
 import Synchronization
+import Systemd
 
 /// Serves the ingest protocol (docs/protocol.md) on a UNIX stream socket and, for development, on standard
 /// input; every connection is one stream, decoded and cut into windows for the ``WindowQueue``.
 ///
-/// Fallible setup (binding or adopting the socket, opening standard input) happens in ``start(configuration:queue:events:logger:group:)``,
+/// Fallible setup (binding or adopting the socket, opening standard input) happens in ``start(configuration:queue:counters:logger:group:)``,
 /// before the service group runs, so a bad socket path fails start-up; ``run()`` then lives until graceful
 /// shutdown, when every connection gets a `service_stopping` error line and is closed (ending its stream),
 /// or, with standard input as the only input, until standard input ends.
@@ -38,19 +39,19 @@ final class IngestService: Service {
     /// - Parameters:
     ///   - configuration: inputs, limits, pipeline.
     ///   - queue: where windows go; its capacity should be `configuration.maxStreams`.
-    ///   - events: stream lifecycle events for the alert side.
+    ///   - counters: Where refused connections are counted.
     ///   - logger: for the service's own messages (`ecg.stream`, `ecg.source` metadata per connection).
     ///   - group: the event loops serving connections.
     /// - Throws: ``IngestError`` or ``StreamError/badConfiguration(reason:)`` when an input cannot be opened.
     static func start(
         configuration: IngestConfiguration,
         queue: WindowQueue,
-        events: AsyncStream<IngestEvent>.Continuation,
+        counters: IngestCounters,
         logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> IngestService {
         try configuration.validate()
-        let context = IngestContext(configuration: configuration, queue: queue, events: events, logger: logger)
+        let context = IngestContext(configuration: configuration, queue: queue, counters: counters, logger: logger)
         var serverChannel: (any Channel)?
         var boundPath: String?
         if let descriptor = configuration.inheritedSocketDescriptor {
@@ -168,7 +169,7 @@ final class IngestService: Service {
     /// Refuses to replace a socket file that another process still serves: binding would unlink it, and that
     /// process would go on running, unreachable. A socket file nobody accepts on (ECONNREFUSED) is stale and
     /// may be replaced; a path that is no socket at all is left to the bind to refuse.
-    private static func refuseLiveSocket(at path: String) throws(IngestError) {
+    private static func refuseLiveSocket(at path: String) throws {
         var status = stat()
         guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFSOCK else { return }
         var address = sockaddr_un()
@@ -180,7 +181,7 @@ final class IngestService: Service {
             buffer[path.utf8.count] = 0
         }
         let probe = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard probe >= 0 else { throw .system(operation: "socket", errno: errno) }
+        guard probe >= 0 else { throw SystemdError.systemCall(name: "socket", errno: errno) }
         defer { close(probe) }
         let connected = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -188,7 +189,7 @@ final class IngestService: Service {
             }
         }
         if connected == 0 || errno == EAGAIN {
-            throw .socket(reason: "\(path) is in use: another process accepts connections on it; stop it first")
+            throw IngestError.socket(reason: "\(path) is in use: another process accepts connections on it; stop it first")
         }
     }
 
@@ -233,7 +234,8 @@ final class IngestService: Service {
                 context.isStopping.load(ordering: .relaxed)
                 ? "the service is stopping"
                 : "the limit of \(context.configuration.connectionLimit) connections is reached"
-            context.events.yield(.refused(streamID: nil, reason: reason))
+            context.counters.recordRefusal()
+            context.logger.warning("stream refused", metadata: ["ecg.reason": "\(reason)"])
             let line = IngestContext.errorLine(
                 code: StreamError.refused(reason: reason).code,
                 message: reason,

@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 import Systemd
 
 /// Standard input as a descriptor that SwiftNIO can poll.
@@ -12,27 +13,28 @@ enum StandardInputRelay {
     /// - Parameter descriptor: Standard input.
     /// - Returns: `descriptor` itself when it is a pipe or socket, else the read end of a pipe fed by a reader
     ///   thread, which closes the write end at end of file, on a read error, or once the read end is closed.
-    /// - Throws: ``IngestError`` when standard input is closed or a directory, or the pipe or thread cannot be made.
-    static func pollableDescriptor(for descriptor: Int32) throws(IngestError) -> Int32 {
+    /// - Throws: ``IngestError`` when standard input is closed or a directory, ``SystemdError`` when the pipe or
+    ///   thread cannot be made.
+    static func pollableDescriptor(for descriptor: Int32) throws -> Int32 {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
-            throw .unsupportedStandardInput(reason: "descriptor \(descriptor) is not open (errno \(errno))")
+            throw IngestError.unsupportedStandardInput(reason: "descriptor \(descriptor) is not open (errno \(errno))")
         }
         // With descriptor 0 closed at exec (`<&-`), the first descriptor the runtime opens takes its number: an
         // eventfd or epoll instance, which is no input. Reading it would take it away from its owner.
         if Self.linkTarget(of: descriptor)?.hasPrefix("anon_inode:") == true {
-            throw .unsupportedStandardInput(reason: "it was closed when the daemon started")
+            throw IngestError.unsupportedStandardInput(reason: "it was closed when the daemon started")
         }
         switch status.st_mode & S_IFMT {
         case S_IFIFO, S_IFSOCK:
             return descriptor
         case S_IFDIR:
-            throw .unsupportedStandardInput(reason: "it is a directory")
+            throw IngestError.unsupportedStandardInput(reason: "it is a directory")
         default:
             break
         }
         var ends: [Int32] = [-1, -1]
-        guard pipe(&ends) == 0 else { throw .system(operation: "pipe", errno: errno) }
+        guard pipe(&ends) == 0 else { throw SystemdError.systemCall(name: "pipe", errno: errno) }
         let (readEnd, writeEnd) = (ends[0], ends[1])
         // The write end must not leak into children; the read end becomes NIO's, which sets its own flags.
         _ = fcntl(writeEnd, F_SETFD, FD_CLOEXEC)
@@ -41,7 +43,7 @@ enum StandardInputRelay {
         } catch {
             close(readEnd)
             close(writeEnd)
-            throw .system(operation: "pthread_create stdin-relay", errno: EAGAIN)
+            throw error
         }
         return readEnd
     }
@@ -62,19 +64,11 @@ enum StandardInputRelay {
             let count = buffer.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
             if count < 0, errno == EINTR { continue }
             guard count > 0 else { return }
-            guard writeAll(buffer[..<count], to: output) else { return }
+            do {
+                _ = try buffer[..<count].withUnsafeBytes { try FileDescriptor(rawValue: output).writeAll($0) }
+            } catch {
+                return
+            }
         }
-    }
-
-    /// Writes every byte, looping over partial writes and retrying EINTR; false when the write fails.
-    private static func writeAll(_ bytes: ArraySlice<UInt8>, to output: Int32) -> Bool {
-        var remaining = bytes
-        while !remaining.isEmpty {
-            let written = remaining.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
-            if written < 0, errno == EINTR { continue }
-            guard written > 0 else { return false }
-            remaining = remaining.dropFirst(written)
-        }
-        return true
     }
 }

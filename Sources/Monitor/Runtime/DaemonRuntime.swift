@@ -1,3 +1,4 @@
+import Alarms
 import Foundation
 import Logging
 import Model
@@ -25,8 +26,7 @@ package final class DaemonRuntime: Sendable {
 
     private let group: ServiceGroup
     private let eventLoopHeartbeats: EventLoopHeartbeats
-    private let ingestEvents: AsyncStream<IngestEvent>
-    private let ingestEventsContinuation: AsyncStream<IngestEvent>.Continuation
+    private let ingestCounters: IngestCounters
     private let status: DaemonStatus
     private let inferenceCounters: InferenceCounters
     private let alertCounters: AlertCounters
@@ -35,7 +35,7 @@ package final class DaemonRuntime: Sendable {
     private init(
         group: ServiceGroup,
         eventLoopHeartbeats: EventLoopHeartbeats,
-        ingestEvents: (AsyncStream<IngestEvent>, AsyncStream<IngestEvent>.Continuation),
+        ingestCounters: IngestCounters,
         status: DaemonStatus,
         inferenceCounters: InferenceCounters,
         alertCounters: AlertCounters,
@@ -43,7 +43,7 @@ package final class DaemonRuntime: Sendable {
     ) {
         self.group = group
         self.eventLoopHeartbeats = eventLoopHeartbeats
-        (self.ingestEvents, ingestEventsContinuation) = ingestEvents
+        self.ingestCounters = ingestCounters
         self.status = status
         self.inferenceCounters = inferenceCounters
         self.alertCounters = alertCounters
@@ -81,7 +81,7 @@ package final class DaemonRuntime: Sendable {
         let notifier = SystemdNotifier()
         let pollInterval = min(maximumPollInterval, (notifier.watchdogInterval ?? .seconds(10)) / 8)
         let (alertInputs, alertContinuation) = AsyncStream.makeStream(
-            of: AlertService.Input.self,
+            of: AlarmInput.self,
             bufferingPolicy: .bufferingNewest(alertInputCapacity)
         )
         let inferenceCounters = InferenceCounters(workerCount: workers)
@@ -95,13 +95,13 @@ package final class DaemonRuntime: Sendable {
             counters: inferenceCounters,
             logger: logger
         )
-        let events = IngestEvent.makeStream()
+        let ingestCounters = IngestCounters()
         let ingest: IngestService
         do {
             ingest = try await IngestService.start(
                 configuration: try ingestConfiguration(config, overrides: overrides, pipeline: binding.pipeline),
                 queue: queue,
-                events: events.continuation,
+                counters: ingestCounters,
                 logger: logger
             )
         } catch {
@@ -109,7 +109,12 @@ package final class DaemonRuntime: Sendable {
             throw error
         }
         let alertCounters = AlertCounters()
-        let status = DaemonStatus(queue: queue, inference: inferenceCounters, alerts: alertCounters)
+        let status = DaemonStatus(
+            queue: queue,
+            inference: inferenceCounters,
+            alerts: alertCounters,
+            ingest: ingestCounters
+        )
         let eventLoopHeartbeats = EventLoopHeartbeats(
             group: MultiThreadedEventLoopGroup.singleton,
             interval: pollInterval
@@ -139,15 +144,12 @@ package final class DaemonRuntime: Sendable {
                 service: ReloadService(notifier: notifier, logger: logger, status: status.line, reload: reloadConfig)
             ),
             .init(
-                service: AlertStage(
-                    service: AlertService(
-                        rules: rules,
-                        inputs: alertInputs,
-                        output: output,
-                        counters: alertCounters,
-                        logger: logger
-                    ),
-                    inputs: alertContinuation
+                service: AlertService(
+                    rules: rules,
+                    inputs: (alertInputs, alertContinuation),
+                    output: output,
+                    counters: alertCounters,
+                    logger: logger
                 )
             ),
             .init(service: inference),
@@ -178,7 +180,7 @@ package final class DaemonRuntime: Sendable {
         return DaemonRuntime(
             group: ServiceGroup(configuration: groupConfiguration),
             eventLoopHeartbeats: eventLoopHeartbeats,
-            ingestEvents: (events.stream, events.continuation),
+            ingestCounters: ingestCounters,
             status: status,
             inferenceCounters: inferenceCounters,
             alertCounters: alertCounters,
@@ -191,21 +193,13 @@ package final class DaemonRuntime: Sendable {
     /// - Throws: The error of the service that failed (a broken stream on standard input, say), after the
     ///   others have shut down gracefully.
     package func run() async throws {
-        let events = Task { [ingestEvents, status] in
-            for await event in ingestEvents { status.record(event) }
-        }
-        defer {
-            eventLoopHeartbeats.cancel()
-            ingestEventsContinuation.finish()
-        }
+        defer { eventLoopHeartbeats.cancel() }
         do {
             try await group.run()
         } catch {
             logSummary()
             throw error
         }
-        ingestEventsContinuation.finish()
-        await events.value
         logSummary()
     }
 
@@ -213,7 +207,7 @@ package final class DaemonRuntime: Sendable {
         let counts = inferenceCounters.total
         var metadata: Logger.Metadata = [
             "ecg.windows_classified": "\(counts.classified)", "ecg.windows_faulty": "\(counts.faulty)",
-            "ecg.events": "\(alertCounters.eventsEmitted)", "ecg.refused": "\(status.refusedConnections)",
+            "ecg.events": "\(alertCounters.eventsEmitted)", "ecg.refused": "\(ingestCounters.refusedConnections)",
             "ecg.alarm_inputs_lost": "\(counts.droppedInputs)",
             "ecg.windows_dropped": "\(status.queue.statistics.skipped)",
         ]
@@ -222,6 +216,23 @@ package final class DaemonRuntime: Sendable {
             metadata["ecg.latency_p99"] = "\(DaemonStatus.milliseconds(p99))"
         }
         logger.notice("ecg-monitor stopped", metadata: metadata)
+    }
+
+    /// The compiled plan of the model the configuration names, as `run --print-plan` prints it: a line naming
+    /// the model and its shape, then one numbered line per fused layer in execution order.
+    ///
+    /// - Throws: The configuration's or the model's error, as ``start(configPath:overrides:logger:)`` would.
+    package static func planDump(configPath: String?, overrides: RunOverrides) async throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        let config = overrides.applied(to: try await Config.load(filePath: configPath, environment: environment))
+        let plan = try CompiledModel(contentsOf: config.model.path).plan
+        let layers = plan.summary.enumerated().map { index, line in
+            let number = String(index + 1)
+            return String(repeating: " ", count: max(0, 4 - number.count)) + number + "  " + line
+        }
+        let header =
+            "\(config.model.path): \(plan.inputChannels) leads → \(plan.outputCount) logits, \(layers.count) layers"
+        return ([header] + layers).joined(separator: "\n")
     }
 
     /// The ingest side's settings from the configuration and the command line.

@@ -15,24 +15,17 @@ final class DaemonStatus: Sendable {
     let queue: WindowQueue
     private let inference: InferenceCounters
     private let alerts: AlertCounters
-    private let refused = Atomic<UInt64>(0)
+    private let ingest: IngestCounters
     private let interval: Mutex<Interval>
 
     /// A status over these counters, its first interval starting now.
-    init(queue: WindowQueue, inference: InferenceCounters, alerts: AlertCounters) {
+    init(queue: WindowQueue, inference: InferenceCounters, alerts: AlertCounters, ingest: IngestCounters) {
         self.queue = queue
         self.inference = inference
         self.alerts = alerts
+        self.ingest = ingest
         interval = Mutex(Interval(start: .now, counts: inference.total))
     }
-
-    /// Counts what the ingest side reports that the other counters do not see: refused connections.
-    func record(_ event: IngestEvent) {
-        if case .refused = event { refused.wrappingAdd(1, ordering: .relaxed) }
-    }
-
-    /// Connections turned away since start.
-    var refusedConnections: UInt64 { refused.load(ordering: .relaxed) }
 
     /// The status line; starts a new interval.
     func line() -> String {
@@ -52,7 +45,7 @@ final class DaemonStatus: Sendable {
         let active = alerts.activeAlarms
         var line = "\(Self.count(streams, "stream")), \((rate * 10).rounded() / 10) windows/s, "
         line += "\(Self.count(active, "alarm")) active, \(queue.statistics.skipped) windows dropped, "
-        line += "\(refusedConnections) refused"
+        line += "\(ingest.refusedConnections) refused"
         if total.droppedInputs > 0 { line += ", \(total.droppedInputs) alarm inputs lost" }
         if let p50 = windows.latency.percentile(0.5), let p99 = windows.latency.percentile(0.99) {
             line += ", latency p50 \(Self.milliseconds(p50)) p99 \(Self.milliseconds(p99))"

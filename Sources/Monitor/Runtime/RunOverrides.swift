@@ -5,7 +5,7 @@ package struct RunOverrides: Sendable, Equatable {
     /// `--stdin`: read standard input; the only input unless a socket is given too.
     package var readsStandardInput = false
     /// `--alerts`.
-    package var alerts: Config.AlertOutput?
+    package var alerts: Config.AlertDestination?
     /// `--model`.
     package var modelPath: String?
 
@@ -13,7 +13,7 @@ package struct RunOverrides: Sendable, Equatable {
     package init(
         socketPath: String? = nil,
         readsStandardInput: Bool = false,
-        alerts: Config.AlertOutput? = nil,
+        alerts: Config.AlertDestination? = nil,
         modelPath: String? = nil
     ) {
         self.socketPath = socketPath

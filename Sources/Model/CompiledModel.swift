@@ -2,8 +2,8 @@ import FoundationEssentials
 
 /// A loaded IncepSE-family model: its configuration, compiled plan and folded weights.
 ///
-/// Immutable and `Sendable`; every inference worker runs it through its own ``IncepSE``.
-public struct Model: Sendable {
+/// Immutable and `Sendable`; every inference worker runs it through its own ``PlanExecutor``.
+public struct CompiledModel: Sendable {
     /// Classes, thresholds, rate, window and preprocessing from the file's metadata.
     public let config: ModelConfig
     /// The fused layers the graph compiled to.

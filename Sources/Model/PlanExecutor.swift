@@ -1,10 +1,14 @@
-/// Runs a compiled model on windows: the forward pass, top to bottom, over a workspace it owns.
+/// Runs a compiled model on windows: the ``ModelPlan``'s fused layers in order, over a workspace it owns.
 ///
-/// One instance per inference worker (not `Sendable`); the ``Model`` it runs is shared. Call
+/// The network is not spelled out here: the ONNX graph (IncepSE, as exported from training) compiles to a
+/// fixed list of fused layers, and this executes whatever list the plan holds, so the forward pass reads as
+/// the plan's dump (``ModelPlan/summary``, printed by `ecg-monitor run --print-plan`) rather than as code.
+///
+/// One instance per inference worker (not `Sendable`); the ``CompiledModel`` it runs is shared. Call
 /// `BLAS.threads = 1` once before starting several workers.
-public final class IncepSE {
+public final class PlanExecutor {
     /// The model this engine runs.
-    public let model: Model
+    public let model: CompiledModel
     private let workspace: Workspace
 
     /// The largest batch ``forward(_:batch:timeSamples:into:)`` accepts.
@@ -15,7 +19,7 @@ public final class IncepSE {
     /// Allocates the workspace for batches of up to `maxBatch` windows of up to `maxTimeSamples` samples.
     ///
     /// - Important: both sizes must be at least 1 (a programmer error otherwise).
-    public init(model: Model, maxBatch: Int, maxTimeSamples: Int) {
+    public init(model: CompiledModel, maxBatch: Int, maxTimeSamples: Int) {
         self.model = model
         self.workspace = Workspace(
             plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples)
@@ -27,7 +31,7 @@ public final class IncepSE {
     /// the target machines.
     ///
     /// - Important: all sizes must be at least 1 (a programmer error otherwise).
-    public init(model: Model, maxBatch: Int, maxTimeSamples: Int, passColumns: Int, im2colColumns: Int) {
+    public init(model: CompiledModel, maxBatch: Int, maxTimeSamples: Int, passColumns: Int, im2colColumns: Int) {
         self.model = model
         self.workspace = Workspace(
             plan: model.plan, weights: model.weights, maxBatch: maxBatch, maxTime: maxTimeSamples,
