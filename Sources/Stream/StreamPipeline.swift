@@ -96,6 +96,8 @@ public final class StreamPipeline {
             leadCount: modelLeads,
             modelRateHz: configuration.sampleRateHz,
             inputRateHz: header.sampleRateHz,
+            bandEdgeHz: design.upFactor == design.downFactor
+                ? Double(configuration.sampleRateHz) / 2 : (design.passBandEdgeHz + design.stopBandEdgeHz) / 2,
             windowSamples: configuration.windowSamples,
             hopSamples: configuration.hopSamples,
             thresholds: configuration.quality
