@@ -61,8 +61,9 @@ public struct SignalQualityThresholds: Sendable, Equatable {
     /// larger amplitude than this shows powerline interference, mV; a flag, not a fault. Default 0.05.
     public var powerlineMillivolts: Double
     /// Most leads off (flat, saturated or non-finite) that a window may have and still be classified with
-    /// those leads masked. Default 3: one limb electrode off takes out five derived limb leads and the window
-    /// is not classified; up to three precordial electrodes (one lead each) may come off.
+    /// those leads masked, and never more than a quarter of the model's leads. Default 3: one limb electrode off
+    /// takes out five derived limb leads and the window is not classified; up to three precordial electrodes
+    /// (one lead each) may come off.
     public var maxMaskedLeads: Int
     /// Most noisy leads a window may have and still be classified. Default 6: a window is noisy when more than
     /// half of the twelve leads are. On the sample records with 12-lead muscle noise, 0 dB makes 100% (100 Hz
@@ -126,7 +127,8 @@ public struct SignalQuality: Sendable, Equatable {
     public var wanderingLeads: LeadSet
     /// Leads with mains interference at the input above the powerline threshold.
     public var powerlineLeads: LeadSet
-    /// Leads set to zero in the model input: every lead that is off.
+    /// Leads set to zero in the model input: every lead that is off, when the window is classifiable; none
+    /// otherwise (such a window is not for the model).
     public var maskedLeads: LeadSet
     /// Whether to classify the window.
     public var verdict: WindowVerdict
@@ -140,8 +142,8 @@ public struct SignalQuality: Sendable, Equatable {
         missingSampleCount: 0
     )
 
-    /// Creates a summary; the verdict follows from the off leads and the gap alone (any lead off is masked
-    /// and no noise is known).
+    /// Creates a summary judged without masking: any lead off stops classification, as does a gap. The pipeline
+    /// judges its windows with its thresholds and lead count instead.
     public init(
         flatLeads: LeadSet,
         saturatedLeads: LeadSet,
@@ -160,8 +162,9 @@ public struct SignalQuality: Sendable, Equatable {
         self.noisyLeads = noisyLeads
         self.wanderingLeads = wanderingLeads
         self.powerlineLeads = powerlineLeads
-        maskedLeads = flatLeads.union(saturatedLeads).union(nonFiniteLeads)
-        verdict = missingSampleCount > 0 ? .missingSamples : .classifiable
+        maskedLeads = []
+        let off = flatLeads.union(saturatedLeads).union(nonFiniteLeads)
+        verdict = missingSampleCount > 0 ? .missingSamples : off.isEmpty ? .classifiable : .tooManyLeadsOff
     }
 
     /// Leads that are flat, saturated or non-finite.
@@ -181,20 +184,21 @@ public struct SignalQuality: Sendable, Equatable {
     /// Whether ``verdict`` is ``WindowVerdict/classifiable``.
     public var isClassifiable: Bool { verdict == .classifiable }
 
-    /// Sets ``maskedLeads`` and ``verdict`` from the lead sets and `thresholds`' limits.
-    mutating func decideVerdict(_ thresholds: SignalQualityThresholds) {
+    /// Sets ``maskedLeads`` and ``verdict`` from the lead sets and `thresholds`' limits; at most a quarter of
+    /// the `leadCount` model leads may be masked, whatever the threshold says (a one-lead model masks none).
+    mutating func decideVerdict(_ thresholds: SignalQualityThresholds, leadCount: Int) {
         noisyLeads.subtract(offLeads)
-        maskedLeads = offLeads
         verdict =
             if missingSampleCount > 0 {
                 .missingSamples
-            } else if maskedLeads.count > thresholds.maxMaskedLeads {
+            } else if offLeads.count > min(thresholds.maxMaskedLeads, leadCount / 4) {
                 .tooManyLeadsOff
             } else if noisyLeads.count > thresholds.maxNoisyLeads {
                 .noisySignal
             } else {
                 .classifiable
             }
+        maskedLeads = verdict == .classifiable ? offLeads : []
     }
 }
 

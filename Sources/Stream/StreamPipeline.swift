@@ -201,7 +201,7 @@ public final class StreamPipeline {
             statistics.windows += 1
             var quality = assembler.quality()
             meter.assess(into: &quality)
-            quality.decideVerdict(configuration.quality)
+            quality.decideVerdict(configuration.quality, leadCount: modelLeads)
             let info = WindowInfo(
                 streamID: header.streamID,
                 startSample: Int64(assembler.sampleCount - configuration.windowSamples),
