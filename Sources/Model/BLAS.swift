@@ -41,4 +41,12 @@ public enum BLAS {
             openblas_set_num_threads(Int32(newValue))
         }
     }
+
+    /// The name of the kernel set OpenBLAS chose for this CPU when it loaded (`Haswell`, `SkylakeX`, `Prescott`,
+    /// …), or what `OPENBLAS_CORETYPE` selected; see ``OpenBLASCore``.
+    ///
+    /// The corresponding C function is `openblas_get_corename`.
+    public static var coreName: String {
+        openblas_get_corename().map { String(cString: $0) } ?? ""
+    }
 }

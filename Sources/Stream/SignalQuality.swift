@@ -47,10 +47,10 @@ public struct SignalQualityThresholds: Sendable, Equatable {
     /// A lead whose estimated noise-to-signal power ratio over the window exceeds this is noisy.
     ///
     /// The noise power is that of broadband noise estimated from the quietest quarter of the window (the
-    /// second difference's power in 0.1 s blocks, divided by 6, the gain for white noise); the signal power is
-    /// the window's variance, noise included. Default 0.22: with 12-lead noise of a given SNR (relative to each
-    /// lead's variance) the median lead reads 0.12–0.14 at 6 dB and 0.27–0.33 at 0 dB; no lead of an
-    /// unannotated PTB-XL record exceeds it in 99.997% of 2.5 s windows.
+    /// second difference's power in 0.1 s blocks over its gain for white noise, see ``SignalQualityMeter``); the
+    /// signal power is the window's variance, noise included. Default 0.22: with 12-lead noise of a given SNR
+    /// (relative to each lead's variance) the median lead reads 0.12–0.14 at 6 dB and 0.27–0.33 at 0 dB; no lead
+    /// of an unannotated PTB-XL record exceeds it in 99.997% of 2.5 s windows.
     public var noiseRatio: Double
     /// A lead whose 0.5 Hz low-passed signal moves by more than this within the window shows baseline wander,
     /// mV; a flag, not a fault. Default 3: exceeded in 0.17% of unannotated PTB-XL windows (1.2% of those
@@ -61,11 +61,14 @@ public struct SignalQualityThresholds: Sendable, Equatable {
     /// larger amplitude than this shows powerline interference, mV; a flag, not a fault. Default 0.05.
     public var powerlineMillivolts: Double
     /// Most leads off (flat, saturated or non-finite) that a window may have and still be classified with
-    /// those leads masked. Default 3: one limb electrode off takes out five derived limb leads and the window
-    /// is not classified; up to three precordial electrodes (one lead each) may come off.
+    /// those leads masked, and never more than a quarter of the model's leads. Default 3: one limb electrode off
+    /// takes out five derived limb leads and the window is not classified; up to three precordial electrodes
+    /// (one lead each) may come off.
     public var maxMaskedLeads: Int
-    /// Most noisy leads a window may have and still be classified. Default 5: a window is noisy when half or
-    /// more of the twelve leads are; 0 dB muscle noise makes ≥ 98% of windows noisy, 6 dB noise ≤ 1.5%.
+    /// Most noisy leads a window may have and still be classified. Default 6: a window is noisy when more than
+    /// half of the twelve leads are. On the sample records with 12-lead muscle noise, 0 dB makes 100% (100 Hz
+    /// input) and 97% (500 Hz) of windows noisy, 6 dB 3.4% and 0%; no unannotated PTB-XL window has more than two
+    /// noisy leads.
     public var maxNoisyLeads: Int
 
     /// The defaults above.
@@ -79,7 +82,7 @@ public struct SignalQualityThresholds: Sendable, Equatable {
         baselineWanderMillivolts: Double = 3,
         powerlineMillivolts: Double = 0.05,
         maxMaskedLeads: Int = 3,
-        maxNoisyLeads: Int = 5
+        maxNoisyLeads: Int = 6
     ) {
         self.flatLinePeakToPeakMillivolts = flatLinePeakToPeakMillivolts
         self.saturationMillivolts = saturationMillivolts
@@ -124,7 +127,8 @@ public struct SignalQuality: Sendable, Equatable {
     public var wanderingLeads: LeadSet
     /// Leads with mains interference at the input above the powerline threshold.
     public var powerlineLeads: LeadSet
-    /// Leads set to zero in the model input: every lead that is off.
+    /// Leads set to zero in the model input: every lead that is off, when the window is classifiable; none
+    /// otherwise (such a window is not for the model).
     public var maskedLeads: LeadSet
     /// Whether to classify the window.
     public var verdict: WindowVerdict
@@ -138,8 +142,8 @@ public struct SignalQuality: Sendable, Equatable {
         missingSampleCount: 0
     )
 
-    /// Creates a summary; the verdict follows from the off leads and the gap alone (any lead off is masked
-    /// and no noise is known).
+    /// Creates a summary judged without masking: any lead off stops classification, as does a gap. The pipeline
+    /// judges its windows with its thresholds and lead count instead.
     public init(
         flatLeads: LeadSet,
         saturatedLeads: LeadSet,
@@ -158,8 +162,9 @@ public struct SignalQuality: Sendable, Equatable {
         self.noisyLeads = noisyLeads
         self.wanderingLeads = wanderingLeads
         self.powerlineLeads = powerlineLeads
-        maskedLeads = flatLeads.union(saturatedLeads).union(nonFiniteLeads)
-        verdict = missingSampleCount > 0 ? .missingSamples : .classifiable
+        maskedLeads = []
+        let off = flatLeads.union(saturatedLeads).union(nonFiniteLeads)
+        verdict = missingSampleCount > 0 ? .missingSamples : off.isEmpty ? .classifiable : .tooManyLeadsOff
     }
 
     /// Leads that are flat, saturated or non-finite.
@@ -179,20 +184,21 @@ public struct SignalQuality: Sendable, Equatable {
     /// Whether ``verdict`` is ``WindowVerdict/classifiable``.
     public var isClassifiable: Bool { verdict == .classifiable }
 
-    /// Sets ``maskedLeads`` and ``verdict`` from the lead sets and `thresholds`' limits.
-    mutating func decideVerdict(_ thresholds: SignalQualityThresholds) {
+    /// Sets ``maskedLeads`` and ``verdict`` from the lead sets and `thresholds`' limits; at most a quarter of
+    /// the `leadCount` model leads may be masked, whatever the threshold says (a one-lead model masks none).
+    mutating func decideVerdict(_ thresholds: SignalQualityThresholds, leadCount: Int) {
         noisyLeads.subtract(offLeads)
-        maskedLeads = offLeads
         verdict =
             if missingSampleCount > 0 {
                 .missingSamples
-            } else if maskedLeads.count > thresholds.maxMaskedLeads {
+            } else if offLeads.count > min(thresholds.maxMaskedLeads, leadCount / 4) {
                 .tooManyLeadsOff
             } else if noisyLeads.count > thresholds.maxNoisyLeads {
                 .noisySignal
             } else {
                 .classifiable
             }
+        maskedLeads = verdict == .classifiable ? offLeads : []
     }
 }
 

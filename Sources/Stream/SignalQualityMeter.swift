@@ -7,10 +7,12 @@ import Glibc
 /// that every window is a whole number of blocks), it keeps the power of the second difference, the block's
 /// mean and sum of squared deviations, and the extremes of the signal low-passed at 0.5 Hz, in rings of one
 /// window's blocks. A window's noise power is the second difference's power in its quietest quarter of blocks
-/// divided by 6 (the second difference's power gain for white noise): QRS complexes, whose slopes dominate the
-/// second difference of a clean ECG, occupy at most half the blocks even at 150 bpm, while muscle noise is in
-/// every block. Measured at the model's rate, the estimate covers the band the model sees (up to 50 Hz for a
-/// 100 Hz model); noise the resampler removed does not count.
+/// divided by the second difference's power gain for white noise over the band the signal occupies: QRS
+/// complexes, whose slopes dominate the second difference of a clean ECG, occupy at most half the blocks even
+/// at 150 bpm, while muscle noise is in every block. Measured at the model's rate, the estimate covers the band
+/// the model sees: up to the Nyquist frequency when the input comes at the model's rate (gain 6), up to the
+/// middle of the resampler's transition band otherwise (45 Hz for a 100 Hz model, gain 4.9), so that noise
+/// white in that band reads the same whatever the input rate; noise the resampler removed does not count.
 ///
 /// Mains interference (50 and 60 Hz) is measured at the input rate, before the resampler, with one resonator
 /// per frequency and lead, when the input rate exceeds 150 Hz. Below that the mains frequencies are at or
@@ -25,6 +27,8 @@ final class SignalQualityMeter {
     let windowBlocks: Int
     let leadCount: Int
     private let thresholds: SignalQualityThresholds
+    /// Power gain of the second difference for noise white up to the band edge.
+    private let noiseGain: Double
 
     // Per lead, at the model's rate.
     private let previous: UnsafeMutablePointer<Double>
@@ -60,6 +64,8 @@ final class SignalQualityMeter {
     ///   - leadCount: leads per instant.
     ///   - modelRateHz: rate of ``appendOutput(_:)``.
     ///   - inputRateHz: rate of ``appendInput(_:)``.
+    ///   - bandEdgeHz: the highest frequency of the model-rate signal: half the model's rate when no resampler
+    ///     filters it, else the middle of the resampler's transition band.
     ///   - windowSamples: window length at the model's rate.
     ///   - hopSamples: hop at the model's rate.
     ///   - thresholds: what makes a lead noisy, wandering or mains-affected.
@@ -67,6 +73,7 @@ final class SignalQualityMeter {
         leadCount: Int,
         modelRateHz: Int,
         inputRateHz: Int,
+        bandEdgeHz: Double,
         windowSamples: Int,
         hopSamples: Int,
         thresholds: SignalQualityThresholds
@@ -80,6 +87,7 @@ final class SignalQualityMeter {
             longestSamples: max(1, modelRateHz / 10)
         )
         windowBlocks = windowSamples / blockSamples
+        noiseGain = Self.secondDifferenceGain(bandFraction: min(0.5, bandEdgeHz / Double(modelRateHz)))
         wander = Self.butterworthLowPass(cutoffHz: 0.5, rateHz: Double(modelRateHz))
         mains =
             inputRateHz > 150
@@ -252,7 +260,7 @@ final class SignalQualityMeter {
             deviation += Double(ringDeviation[row + block]) + Double(blockSamples) * offset * offset
         }
         let variance = deviation / Double(windowBlocks * blockSamples)
-        let noise = Double(Self.select(rank: windowBlocks / 4, in: scratch, count: windowBlocks)) / 6
+        let noise = Double(Self.select(rank: windowBlocks / 4, in: scratch, count: windowBlocks)) / noiseGain
         var mainsPeak = 0.0
         for index in mains.indices { mainsPeak = max(mainsPeak, mainsPower[index * leadCount + lead]) }
         return LeadMeasures(
@@ -289,6 +297,15 @@ final class SignalQualityMeter {
     }
 
     // MARK: - Filters
+
+    /// The mean of |1 − e^{−iω}|⁴ = 16 sin⁴(ω/2) over frequencies 0…`bandFraction` of the rate: the power gain of
+    /// the second difference for noise white up to there (6 up to the Nyquist frequency).
+    static func secondDifferenceGain(bandFraction: Double) -> Double {
+        let x = bandFraction
+        let first = sin(2 * Double.pi * x) / (2 * Double.pi * x)
+        let second = sin(4 * Double.pi * x) / (4 * Double.pi * x)
+        return 16 * (3.0 / 8 - first / 2 + second / 8)
+    }
 
     /// Second-order Butterworth low-pass by the bilinear transform with pre-warping, unit gain at DC.
     static func butterworthLowPass(cutoffHz: Double, rateHz: Double) -> SecondOrderSection {

@@ -96,6 +96,8 @@ public final class StreamPipeline {
             leadCount: modelLeads,
             modelRateHz: configuration.sampleRateHz,
             inputRateHz: header.sampleRateHz,
+            bandEdgeHz: design.upFactor == design.downFactor
+                ? Double(configuration.sampleRateHz) / 2 : (design.passBandEdgeHz + design.stopBandEdgeHz) / 2,
             windowSamples: configuration.windowSamples,
             hopSamples: configuration.hopSamples,
             thresholds: configuration.quality
@@ -226,7 +228,7 @@ public final class StreamPipeline {
             statistics.windows += 1
             var quality = assembler.quality()
             meter.assess(into: &quality)
-            quality.decideVerdict(configuration.quality)
+            quality.decideVerdict(configuration.quality, leadCount: modelLeads)
             let info = WindowInfo(
                 streamID: header.streamID,
                 startSample: Int64(assembler.sampleCount - configuration.windowSamples),

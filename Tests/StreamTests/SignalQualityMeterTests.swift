@@ -15,6 +15,7 @@ import Testing
             leadCount: leads.count,
             modelRateHz: rateHz,
             inputRateHz: rateHz,
+            bandEdgeHz: Double(rateHz) / 2,
             windowSamples: windowSamples,
             hopSamples: hopSamples,
             thresholds: .standard
@@ -51,6 +52,18 @@ import Testing
         let measured = Self.meter(feeding: [lead], rateHz: 100).measures(lead: 0)
         let share = noisePower / (0.5 + noisePower)
         #expect(measured.noiseRatio > 0.5 * share && measured.noiseRatio < 1.0 * share, "\(measured)")
+    }
+
+    @Test(arguments: [(0.5, 6.0), (0.45, 4.92), (0.4, 3.75)])
+    func secondDifferenceGainIsItsMeanOverTheBand(bandFraction: Double, expected: Double) {
+        let steps = 100_000
+        var sum = 0.0
+        for step in 0..<steps {
+            let omega = 2 * Double.pi * bandFraction * (Double(step) + 0.5) / Double(steps)
+            sum += 16 * pow(sin(omega / 2), 4)
+        }
+        let gain = SignalQualityMeter.secondDifferenceGain(bandFraction: bandFraction)
+        #expect(abs(gain - sum / Double(steps)) < 1e-6 && abs(gain - expected) < 0.01)
     }
 
     @Test(arguments: [0.2, 0.4, 1.0, 2.0])

@@ -171,11 +171,14 @@ enum SignalQualityStress: Sendable, CustomStringConvertible {
     @Test(arguments: [3, 4])
     func moreOffLeadsThanTheLimitStopClassification(offCount: Int) throws {
         let windows = try Self.windows(of: Self.records100Hz[1]) { leads in
-            for lead in 6..<(6 + offCount) { leads[lead] = leads[lead].map { _ in 0 } }
+            for lead in 6..<(6 + offCount) { leads[lead] = leads[lead].map { _ in 0.01 } }
         }
-        for (info, _) in windows {
-            #expect(info.quality.maskedLeads.count == offCount)
+        for (info, samples) in windows {
+            #expect(info.quality.offLeads.count == offCount)
             #expect(info.quality.verdict == (offCount > 3 ? .tooManyLeadsOff : .classifiable))
+            // A window that is not classified is handed out as it is, nothing masked.
+            #expect(info.quality.maskedLeads.count == (offCount > 3 ? 0 : offCount))
+            #expect(samples[(6 * 250)..<(7 * 250)].allSatisfy { $0 == 0 } == (offCount <= 3))
         }
     }
 
@@ -189,13 +192,18 @@ enum SignalQualityStress: Sendable, CustomStringConvertible {
             missingSampleCount: 0,
             noisyLeads: LeadSet(rawValue: 0b1111_1111_0000)
         )
-        quality.decideVerdict(thresholds)
-        #expect(quality.verdict == .tooManyLeadsOff)
+        quality.decideVerdict(thresholds, leadCount: 12)
+        #expect(quality.verdict == .tooManyLeadsOff && quality.maskedLeads.isEmpty)
         quality.flatLeads = LeadSet(rawValue: 0b11)
-        quality.decideVerdict(thresholds)
-        #expect(quality.verdict == .noisySignal && quality.noisyLeads.count == 8 && quality.maskedLeads.count == 2)
+        quality.decideVerdict(thresholds, leadCount: 12)
+        #expect(quality.verdict == .noisySignal && quality.noisyLeads.count == 8 && quality.maskedLeads.isEmpty)
+        quality.noisyLeads = LeadSet(rawValue: 0b1111_1100)
+        quality.decideVerdict(thresholds, leadCount: 12)
+        #expect(quality.verdict == .classifiable && quality.maskedLeads == LeadSet(rawValue: 0b11))
+        quality.decideVerdict(thresholds, leadCount: 4)
+        #expect(quality.verdict == .tooManyLeadsOff, "a 4-lead model masks at most one")
         quality.missingSampleCount = 1
-        quality.decideVerdict(thresholds)
+        quality.decideVerdict(thresholds, leadCount: 12)
         #expect(quality.verdict == .missingSamples)
     }
 
@@ -208,7 +216,7 @@ enum SignalQualityStress: Sendable, CustomStringConvertible {
             missingSampleCount: 0,
             noisyLeads: LeadSet(rawValue: 0b110)
         )
-        quality.decideVerdict(.standard)
+        quality.decideVerdict(.standard, leadCount: 12)
         #expect(quality.noisyLeads == LeadSet(leadIndex: 1) && quality.leadQuality(leadIndex: 2) == .off)
     }
 }
