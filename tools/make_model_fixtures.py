@@ -235,6 +235,13 @@ def make_bad_files(good: Path) -> None:
     target.external_data.add(key="location", value="weights.bin")
     save("external_data.onnx", m)
 
+    m = onnx.ModelProto.FromString(base.SerializeToString())
+    conv = next(n for n in m.graph.node if n.op_type == "Conv" and any(a.name == "pads" for a in n.attribute))
+    pads = next(a for a in conv.attribute if a.name == "pads")
+    del pads.ints[:]
+    pads.ints.extend([2**62, 2**62])
+    save("huge_pads.onnx", m)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
