@@ -41,4 +41,18 @@ import Testing
         let line = "key: a\nb"
         #expect(line.split(separator: " ")[1].escapedForLog == #"a\nb"#)
     }
+
+    @Test func sinkModeMakesAForgedLineOneLineAndKeepsQuotes() {
+        let message = "unknown lead '" + Self.forgedLine + "'"
+        #expect(
+            message.escapedForLog(quotesAndBackslashes: false)
+                == #"unknown lead 'I\n2026-01-01T00:00:00+0000 critical ecg-monitor: FORGED-LINE'"#
+        )
+    }
+
+    @Test func sinkModeLeavesAnAlreadyEscapedMessageUnchanged() {
+        let description = StreamError.unknownLead(name: Self.forgedLine + "\u{1B}[2J\\").description
+        #expect(description.escapedForLog(quotesAndBackslashes: false) == description)
+        #expect(#"C:\path "quoted" it's"#.escapedForLog(quotesAndBackslashes: false) == #"C:\path "quoted" it's"#)
+    }
 }
