@@ -111,6 +111,16 @@ import Testing
         }
     }
 
+    @Test(arguments: ["5.5e38", "1e300", "99.5", "1001"])
+    func refusesToStreamARateTheProtocolCannotCarry(rate: String) throws {
+        let header = try WFDBHeader.parse("r 1 \(rate) 2\nr.dat 16 200 16 0 0 0 0 I\n", path: "r.hea")
+        let record = try WFDBRecord.decode(header: header, headerPath: "r.hea") { name throws(StreamError) in
+            (name, [1, 0, 2, 0])
+        }
+        let error = #expect(throws: StreamError.self) { try record.streamHeader(streamID: "r") }
+        #expect(Self.badRecordReason(error)?.contains("is not an integer in 100...1000") == true)
+    }
+
     // MARK: - Confinement to the record's directory
 
     /// A fresh temporary directory, removed by the caller.
