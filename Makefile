@@ -7,7 +7,7 @@ APT_PACKAGES := libopenblas-dev libsystemd-dev pkg-config systemd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 RELEASE_BIN := .build/release/ecg-monitor
 
-.PHONY: run test bench deps system-deps python-deps build release lint
+.PHONY: run test bench fuzz fuzz-ci deps system-deps python-deps build release lint
 
 # apt only when a library, pkg-config or systemd-analyze is missing, so a ready machine needs no root.
 system-deps:
@@ -66,3 +66,15 @@ test: deps lint
 	tools/verify-units.sh
 	$(SWIFT) test
 	$(PYTHON) -m pytest -q training/tests
+
+# libFuzzer targets (fuzz/run.sh: header parser, frame decoder, WFDB reader, ONNX reader, model metadata, .npy
+# reader), built with the address sanitizer and run for FUZZ_SECONDS each; FUZZ_RUNS caps the inputs per target.
+# Findings are left in .build/fuzz/artifacts/ and fail the target.
+FUZZ_SECONDS ?= 60
+FUZZ_RUNS ?= -1
+fuzz: system-deps
+	fuzz/run.sh --seconds $(FUZZ_SECONDS) --runs $(FUZZ_RUNS)
+
+# The short run CI does so that a regression shows: 10 s per target, about two minutes with the builds.
+fuzz-ci: system-deps
+	fuzz/run.sh --seconds 10

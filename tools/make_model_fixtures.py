@@ -248,6 +248,13 @@ def make_bad_files(good: Path) -> None:
     target.external_data.add(key="location", value="weights.bin")
     save("external_data.onnx", m)
 
+    m = onnx.ModelProto.FromString(base.SerializeToString())
+    conv = next(n for n in m.graph.node if n.op_type == "Conv" and any(a.name == "pads" for a in n.attribute))
+    pads = next(a for a in conv.attribute if a.name == "pads")
+    del pads.ints[:]
+    pads.ints.extend([2**62, 2**62])
+    save("huge_pads.onnx", m)
+
 
 def sigmoid_cases(tiny: nn.Module, inputs: dict[int, np.ndarray]) -> list[dict]:
     """Exports `tiny` ending in a sigmoid; its cases expect `tiny`'s logits, and its ORT output is checked to be

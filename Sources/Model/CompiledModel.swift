@@ -24,8 +24,9 @@ public struct CompiledModel: Sendable {
 
     /// Loads the ONNX model at `path`.
     ///
-    /// - Throws: ``ModelError`` if the file cannot be read, is not a model the engine can run exactly, or its
-    ///   metadata is inconsistent.
+    /// - Throws: ``ModelError/unreadable(path:reason:)`` if the file cannot be read;
+    ///   ``ModelError/badFile(path:problem:)``, naming the file and the problem, if it is not a model the engine
+    ///   can run exactly or its metadata is inconsistent.
     public init(contentsOf path: String) throws(ModelError) {
         let data: Data
         do {
@@ -33,7 +34,11 @@ public struct CompiledModel: Sendable {
         } catch {
             throw .unreadable(path: path, reason: "\(error)")
         }
-        try self.init(bytes: [UInt8](data))
+        do {
+            try self.init(bytes: [UInt8](data))
+        } catch {
+            throw .badFile(path: path, problem: error)
+        }
     }
 
     /// Loads a model from the bytes of an ONNX file.

@@ -5,6 +5,8 @@
 public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read.
     case unreadable(path: String, reason: String)
+    /// The file was read but is not a model the engine can run; `problem` says why.
+    indirect case badFile(path: String, problem: ModelError)
     /// The file ended before a field it announced was complete.
     case truncated(context: String)
     /// The bytes are not a well-formed protobuf message of the expected kind.
@@ -34,6 +36,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .unreadable(let path, let reason):
             "cannot read model file \(path): \(reason)"
+        case .badFile(let path, let problem):
+            "\(path): \(problem)"
         case .truncated(let context):
             "model file is truncated: \(context)"
         case .malformed(let context):

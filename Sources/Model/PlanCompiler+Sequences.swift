@@ -40,7 +40,8 @@ extension PlanCompiler {
         case let other:
             throw .unsupportedUsage(node: node.label, reason: "auto_pad \(other)")
         }
-        guard left >= 0, right >= 0, left + right == total else {
+        // Compared without adding: pads come from the file and may be as large as Int64 allows.
+        guard left >= 0, right >= 0, left <= total, right == total - left else {
             throw .unsupportedUsage(
                 node: node.label,
                 reason: "kernel \(kernel) with pads \(left)/\(right) changes the time length; only length-preserving "

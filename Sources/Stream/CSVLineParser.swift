@@ -39,7 +39,7 @@ enum CSVLineParser {
         guard end - start <= maxFieldLength else { throw .badCSVLine(reason: "value \(column + 1) is too long") }
         let text = String(decoding: UnsafeBufferPointer(rebasing: field[start..<end]), as: UTF8.self)
         guard isDecimalOrNonFinite(text), let value = Float(text) else {
-            throw .badCSVLine(reason: "value \(column + 1) '\(text)' is not a number")
+            throw .badCSVLine(reason: "value \(column + 1) '\(text.escapedForLog)' is not a number")
         }
         return value
     }

@@ -41,6 +41,18 @@ enum FileBytes {
         return stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// The absolute path of `path` with every symbolic link, `.` and `..` resolved.
+    ///
+    /// - Throws: ``StreamError/fileError(path:operation:errno:)`` if a component does not exist or cannot be read.
+    ///   The corresponding C function is `realpath`.
+    static func resolvedPath(_ path: String) throws(StreamError) -> String {
+        guard let resolved = realpath(path, nil) else {
+            throw .fileError(path: path, operation: "realpath", errno: errno)
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     private static func retryingInterrupts<T: BinaryInteger>(
         path: String,
         operation: String,

@@ -28,6 +28,9 @@ public final class FrameDecoder {
     private var readIndex = 0
     private var writeIndex = 0
     private var consecutiveSkippedBytes = 0
+    /// Bytes after `readIndex` already searched for a newline, so a line arriving in many small reads is scanned
+    /// once rather than once per read.
+    private var lineSearchedBytes = 0
     private let values: UnsafeMutablePointer<Float>
     private let railed: UnsafeMutablePointer<Bool>
     private let scratchCapacity: Int
@@ -109,15 +112,18 @@ public final class FrameDecoder {
         let searchCount = min(available, limits.maxLineBytes)
         let start = readIndex
         var newline = -1
-        for offset in 0..<searchCount where buffer[start + offset] == UInt8(ascii: "\n") {
+        for offset in lineSearchedBytes..<max(searchCount, lineSearchedBytes)
+        where buffer[start + offset] == UInt8(ascii: "\n") {
             newline = offset
             break
         }
         guard newline >= 0 else {
             if available >= limits.maxLineBytes { throw .lineTooLong(limitBytes: limits.maxLineBytes) }
+            lineSearchedBytes = searchCount
             return nil
         }
         readIndex += newline + 1
+        lineSearchedBytes = 0
         var count = newline
         if count > 0, buffer[start + count - 1] == UInt8(ascii: "\r") { count -= 1 }
         return (start, count)
@@ -274,5 +280,6 @@ public final class FrameDecoder {
     func testOnly_checkInvariants() {
         precondition(0 <= readIndex && readIndex <= writeIndex && writeIndex <= limits.bufferBytes)
         precondition(consecutiveSkippedBytes <= skippedByteCount)
+        precondition(0 <= lineSearchedBytes && lineSearchedBytes <= bufferedByteCount)
     }
 }

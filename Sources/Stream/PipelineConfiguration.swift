@@ -58,7 +58,7 @@ public struct PipelineConfiguration: Sendable {
         var leads: [StandardLead] = []
         for name in leadNames {
             guard let lead = StandardLead(name: name) else {
-                throw .badConfiguration(reason: "model lead '\(name)' is not a standard lead")
+                throw .badConfiguration(reason: "model lead '\(name.escapedForLog)' is not a standard lead")
             }
             guard !leads.contains(lead) else { throw .badConfiguration(reason: "model lead '\(name)' is listed twice") }
             leads.append(lead)

@@ -37,6 +37,26 @@ public enum SampleFormat: Sendable, Equatable {
         }
     }
 
+    /// Largest magnitude a 16-bit sample may scale to, mV: far beyond any body-surface potential, yet small enough
+    /// that filters and squared amplitudes stay finite in `Float`.
+    static let maxScaledMillivolts = 1e6
+
+    /// Why `gain` (units per mV) and `baseline` (units) cannot scale 16-bit samples, or `nil` when they can.
+    ///
+    /// The gain must be a positive normal number (not zero, negative, subnormal such as 1e-320, or non-finite)
+    /// and the baseline finite; and both rails must scale to at most ``maxScaledMillivolts``, since a gain that
+    /// makes them overflow turns every sample non-finite, and one that makes them huge turns it into nonsense.
+    static func int16ScalingProblem(gain: Double, baseline: Double) -> String? {
+        guard gain.isNormal, gain > 0 else { return "gain \(gain) is not a positive number of units per mV" }
+        guard baseline.isFinite else { return "baseline \(baseline) is not finite" }
+        let largest = max(abs(Double(Int16.min) - baseline), abs(Double(Int16.max) - baseline)) / gain
+        guard largest <= maxScaledMillivolts else {
+            return "gain \(gain) with baseline \(baseline) scales 16-bit samples up to \(largest) mV "
+                + "(at most \(Int(maxScaledMillivolts)) mV make sense)"
+        }
+        return nil
+    }
+
     /// The wire name of a binary frame's format byte, for error messages.
     static func wireName(ofFrameFormatCode code: UInt8) -> String {
         switch code {

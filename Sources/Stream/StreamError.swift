@@ -2,6 +2,11 @@
 ///
 /// Every case names the problem in terms a producer can act on; ``code`` is a stable machine-readable
 /// token for the JSON error line of the protocol (docs/protocol.md).
+///
+/// Text that came from a client or a file (names, keys, values, paths) is embedded in ``description`` escaped
+/// (``Swift/StringProtocol/escapedForLog``), so a description is always one line that a client cannot forge log
+/// lines with. The `reason` strings are built that way where they are made; the other associated values hold
+/// the raw text, for callers that compare it, and are escaped by ``description``.
 public enum StreamError: Error, Equatable, CustomStringConvertible {
     /// The first line of the stream is not a valid header.
     case badHeader(reason: String)
@@ -68,11 +73,11 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
         case .lineTooLong(let limitBytes):
             "line longer than the limit of \(limitBytes) bytes"
         case .unknownLead(let name):
-            "unknown lead '\(name)' (expected I, II, III, aVR, aVL, aVF, V1-V6)"
+            "unknown lead '\(name.escapedForLog)' (expected I, II, III, aVR, aVL, aVF, V1-V6)"
         case .duplicateLead(let name):
-            "lead '\(name)' is named twice"
+            "lead '\(name.escapedForLog)' is named twice"
         case .missingLead(let name):
-            "lead '\(name)' is missing and cannot be derived from the leads sent"
+            "lead '\(name.escapedForLog)' is missing and cannot be derived from the leads sent"
         case .wrongFrameSize(let expectedLeads, let actualLeads):
             "wrong frame size: \(actualLeads) leads in a frame, the header announced \(expectedLeads)"
         case .wrongFrameFormat(let expected, let actual):
@@ -94,9 +99,9 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
         case .badConfiguration(let reason):
             "bad stream configuration: \(reason)"
         case .badRecord(let path, let reason):
-            "cannot read WFDB record \(path): \(reason)"
+            "cannot read WFDB record \(path.escapedForLog): \(reason)"
         case .fileError(let path, let operation, let errno):
-            "\(operation) \(path) failed with errno \(errno)"
+            "\(operation) \(path.escapedForLog) failed with errno \(errno)"
         }
     }
 }

@@ -63,7 +63,7 @@ public struct StreamHeader: Sendable, Equatable {
         }
         var fields: [String: JSONValue] = [:]
         for (key, member) in members {
-            guard Self.knownKeys.contains(key) else { throw .badHeader(reason: "unknown key '\(key)'") }
+            guard Self.knownKeys.contains(key) else { throw .badHeader(reason: "unknown key '\(key.escapedForLog)'") }
             guard fields.updateValue(member, forKey: key) == nil else {
                 throw .badHeader(reason: "key '\(key)' appears twice")
             }
@@ -71,7 +71,8 @@ public struct StreamHeader: Sendable, Equatable {
         if let version = fields["version"] {
             guard case .number(let number) = version, number == Double(protocolVersion) else {
                 throw .badHeader(
-                    reason: "unsupported version \(version.serialized), this side speaks \(protocolVersion)"
+                    reason: "unsupported version \(version.serialized.escapedForLog), "
+                        + "this side speaks \(protocolVersion)"
                 )
             }
         }
@@ -144,10 +145,11 @@ public struct StreamHeader: Sendable, Equatable {
             guard gain.count == leads.count, baseline.count == leads.count else {
                 throw .badHeader(reason: "'gain' and 'baseline' need one value per lead (\(leads.count))")
             }
-            guard gain.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-                throw .badHeader(reason: "'gain' must be positive and finite")
+            for (index, lead) in leads.enumerated() {
+                if let problem = SampleFormat.int16ScalingProblem(gain: gain[index], baseline: baseline[index]) {
+                    throw .badHeader(reason: "lead \(lead.name): \(problem)")
+                }
             }
-            guard baseline.allSatisfy(\.isFinite) else { throw .badHeader(reason: "'baseline' must be finite") }
         }
         if let start {
             guard start.unicodeScalars.count <= Self.maxStartLength,
@@ -181,16 +183,16 @@ public struct StreamHeader: Sendable, Equatable {
         return Int(number)
     }
 
+    /// The leads in order; a name that is not a standard lead or names one a second time is reported as such, so
+    /// more than 12 names is always an unknown or a duplicate lead.
     private static func parseLeads(_ value: JSONValue?) throws(StreamError) -> [StandardLead] {
         guard let value else { throw .badHeader(reason: "missing 'leads'") }
         guard case .array(let elements) = value else { throw .badHeader(reason: "'leads' must be an array") }
-        guard elements.count <= StandardLead.allCases.count else {
-            throw .badHeader(reason: "'leads' names \(elements.count) leads, at most 12 exist")
-        }
         var leads: [StandardLead] = []
         for element in elements {
             guard case .string(let name) = element else { throw .badHeader(reason: "'leads' must hold strings") }
             guard let lead = StandardLead(name: name) else { throw .unknownLead(name: name) }
+            guard !leads.contains(lead) else { throw .duplicateLead(name: lead.name) }
             leads.append(lead)
         }
         return leads
@@ -214,7 +216,7 @@ public struct StreamHeader: Sendable, Equatable {
             }
             return name == "csv" ? .csv : .float32
         default:
-            throw .badHeader(reason: "'format' must be i16le, f32le or csv, not '\(name)'")
+            throw .badHeader(reason: "'format' must be i16le, f32le or csv, not '\(name.escapedForLog)'")
         }
     }
 

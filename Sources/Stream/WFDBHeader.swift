@@ -47,20 +47,20 @@ public struct WFDBHeader: Sendable, Equatable {
             throw .badRecord(path: path, reason: "multi-segment records are not supported")
         }
         guard let signalCount = Int(fields[1]), signalCount >= 1, signalCount <= 256 else {
-            throw .badRecord(path: path, reason: "bad signal count '\(fields[1])'")
+            throw .badRecord(path: path, reason: "bad signal count '\(fields[1].escapedForLog)'")
         }
         var sampleRateHz = 250.0
         if fields.count > 2 {
             let rateText = fields[2].prefix(while: { $0 != "/" && $0 != "(" })
             guard let rate = Double(rateText), rate.isFinite, rate > 0 else {
-                throw .badRecord(path: path, reason: "bad sampling frequency '\(fields[2])'")
+                throw .badRecord(path: path, reason: "bad sampling frequency '\(fields[2].escapedForLog)'")
             }
             sampleRateHz = rate
         }
         var sampleCount: Int?
         if fields.count > 3 {
             guard let count = Int(fields[3]), count >= 0 else {
-                throw .badRecord(path: path, reason: "bad sample count '\(fields[3])'")
+                throw .badRecord(path: path, reason: "bad sample count '\(fields[3].escapedForLog)'")
             }
             sampleCount = count > 0 ? count : nil
         }
@@ -103,13 +103,20 @@ public struct WFDBHeader: Sendable, Equatable {
         }
         if baseline == nil, fields.count > 4 {
             guard let zero = Double(fields[4]) else {
-                throw .badRecord(path: path, reason: "\(place): bad ADC zero '\(fields[4])'")
+                throw .badRecord(path: path, reason: "\(place): bad ADC zero '\(fields[4].escapedForLog)'")
             }
             baseline = zero
         }
+        let fileName = String(fields[0])
+        if let problem = fileNameProblem(fileName) {
+            throw .badRecord(path: path, reason: "\(place): signal file '\(fileName.escapedForLog)' \(problem)")
+        }
+        if let problem = SampleFormat.int16ScalingProblem(gain: gain, baseline: baseline ?? 0) {
+            throw .badRecord(path: path, reason: "\(place): \(problem)")
+        }
         let description = fields.count > 8 ? String(fields[8]) : ""
         return Signal(
-            fileName: String(fields[0]),
+            fileName: fileName,
             format: format,
             byteOffset: offset,
             gainPerMillivolt: gain,
@@ -118,19 +125,33 @@ public struct WFDBHeader: Sendable, Equatable {
         )
     }
 
+    /// Why a signal file name could lead outside the record's directory, or `nil` when it stays inside: it must be
+    /// relative, without `..` components or NUL. Symbolic links are checked when the file is opened.
+    private static func fileNameProblem(_ name: String) -> String? {
+        if name.hasPrefix("/") { return "is an absolute path; it must lie in the record's directory" }
+        if name.split(separator: "/", omittingEmptySubsequences: false).contains("..") {
+            return "leads out of the record's directory"
+        }
+        if name.utf8.contains(0) { return "contains NUL" }
+        return nil
+    }
+
     private static func parseFormat(_ field: Substring, place: String, path: String) throws(StreamError) -> (Int, Int) {
         var text = field
         var offset = 0
         if let plus = text.firstIndex(of: "+") {
             guard let value = Int(text[text.index(after: plus)...]), value >= 0 else {
-                throw .badRecord(path: path, reason: "\(place): bad byte offset in '\(field)'")
+                throw .badRecord(path: path, reason: "\(place): bad byte offset in '\(field.escapedForLog)'")
             }
             offset = value
             text = text[..<plus]
         }
         if let colon = text.firstIndex(of: ":") {
             guard Int(text[text.index(after: colon)...]) == 0 else {
-                throw .badRecord(path: path, reason: "\(place): skewed signals are not supported ('\(field)')")
+                throw .badRecord(
+                    path: path,
+                    reason: "\(place): skewed signals are not supported ('\(field.escapedForLog)')"
+                )
             }
             text = text[..<colon]
         }
@@ -138,13 +159,16 @@ public struct WFDBHeader: Sendable, Equatable {
             guard Int(text[text.index(after: times)...]) == 1 else {
                 throw .badRecord(
                     path: path,
-                    reason: "\(place): multiple samples per frame are not supported ('\(field)')"
+                    reason: "\(place): multiple samples per frame are not supported ('\(field.escapedForLog)')"
                 )
             }
             text = text[..<times]
         }
         guard let format = Int(text), format == 16 || format == 212 else {
-            throw .badRecord(path: path, reason: "\(place): format '\(field)' is not supported (16 and 212 are)")
+            throw .badRecord(
+                path: path,
+                reason: "\(place): format '\(field.escapedForLog)' is not supported (16 and 212 are)"
+            )
         }
         return (format, offset)
     }
@@ -162,20 +186,20 @@ public struct WFDBHeader: Sendable, Equatable {
             switch units {
             case "mv": unitScale = 1
             case "uv", "µv": unitScale = 1000
-            default: throw .badRecord(path: path, reason: "\(place): units '\(units)' are not mV or uV")
+            default: throw .badRecord(path: path, reason: "\(place): units '\(units.escapedForLog)' are not mV or uV")
             }
             text = text[..<slash]
         }
         var baseline: Double?
         if let open = text.firstIndex(of: "("), let close = text.firstIndex(of: ")"), open < close {
             guard let value = Double(text[text.index(after: open)..<close]) else {
-                throw .badRecord(path: path, reason: "\(place): bad baseline in '\(field)'")
+                throw .badRecord(path: path, reason: "\(place): bad baseline in '\(field.escapedForLog)'")
             }
             baseline = value
             text = text[..<open]
         }
         guard let gain = Double(text), gain.isFinite, gain >= 0 else {
-            throw .badRecord(path: path, reason: "\(place): bad gain '\(field)'")
+            throw .badRecord(path: path, reason: "\(place): bad gain '\(field.escapedForLog)'")
         }
         return ((gain == 0 ? 200 : gain) * unitScale, baseline)
     }

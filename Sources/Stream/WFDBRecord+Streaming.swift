@@ -23,7 +23,9 @@ extension WFDBRecord {
             throw .badRecord(path: header.recordName, reason: "no signal is named like a standard ECG lead")
         }
         let rate = header.sampleRateHz
-        guard rate == rate.rounded(), StreamHeader.sampleRateRangeHz.contains(Int(rate)) else {
+        let range = StreamHeader.sampleRateRangeHz
+        // Compared as a Double first: a header may give any finite rate, and converting 1e30 to Int traps.
+        guard rate == rate.rounded(), rate >= Double(range.lowerBound), rate <= Double(range.upperBound) else {
             throw .badRecord(
                 path: header.recordName,
                 reason: "sampling frequency \(rate) Hz is not an integer in 100...1000"

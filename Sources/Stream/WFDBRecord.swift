@@ -14,6 +14,10 @@ public struct WFDBRecord: Sendable {
 
     /// Reads a record named by its `.hea` path or by that path without the extension.
     ///
+    /// Signal files are read only from the header's directory or below it: a header naming an absolute path, a
+    /// `..` component, or a symbolic link that resolves outside that directory is refused, so a record cannot
+    /// make the reader open (and replay) an arbitrary file.
+    ///
     /// - Throws: ``StreamError/badRecord(path:reason:)`` or ``StreamError/fileError(path:operation:errno:)``.
     public static func read(path: String) throws(StreamError) -> WFDBRecord {
         let base = path.hasSuffix(".hea") ? String(path.dropLast(4)) : path
@@ -27,6 +31,35 @@ public struct WFDBRecord: Sendable {
         }
         let header = try WFDBHeader.parse(text, path: headerPath)
         let directory = base.contains("/") ? String(base[...(base.lastIndex(of: "/") ?? base.startIndex)]) : ""
+        let resolvedDirectory = try FileBytes.resolvedPath(directory.isEmpty ? "." : directory)
+        return try decode(header: header, headerPath: headerPath) { fileName throws(StreamError) in
+            let filePath = directory + fileName
+            let resolved = try FileBytes.resolvedPath(filePath)
+            guard resolved.hasPrefix(resolvedDirectory.hasSuffix("/") ? resolvedDirectory : resolvedDirectory + "/")
+            else {
+                throw .badRecord(
+                    path: headerPath,
+                    reason: "signal file \(fileName.escapedForLog) resolves to \(resolved.escapedForLog), "
+                        + "outside the record's directory"
+                )
+            }
+            return (filePath, try FileBytes.read(path: resolved))
+        }
+    }
+
+    /// Decodes the samples of the record `header` describes from the bytes of its signal files.
+    ///
+    /// - Parameters:
+    ///   - header: the parsed header.
+    ///   - headerPath: the header's path, for messages.
+    ///   - signalFile: the path (for messages) and contents of the signal file a signal line names; called once
+    ///     per distinct file, in header order.
+    /// - Throws: ``StreamError/badRecord(path:reason:)``, or what `signalFile` throws.
+    static func decode(
+        header: WFDBHeader,
+        headerPath: String,
+        signalFile: (String) throws(StreamError) -> (path: String, bytes: [UInt8])
+    ) throws(StreamError) -> WFDBRecord {
         var samples = [[Int16]](repeating: [], count: header.signals.count)
         var fileOrder: [String] = []
         for signal in header.signals where !fileOrder.contains(signal.fileName) {
@@ -41,10 +74,12 @@ public struct WFDBRecord: Sendable {
                     header.signals[$0].format == first.format && header.signals[$0].byteOffset == first.byteOffset
                 })
             else {
-                throw .badRecord(path: headerPath, reason: "signals of \(fileName) differ in format or offset")
+                throw .badRecord(
+                    path: headerPath,
+                    reason: "signals of \(fileName.escapedForLog) differ in format or offset"
+                )
             }
-            let filePath = directory + fileName
-            let bytes = try FileBytes.read(path: filePath)
+            let (filePath, bytes) = try signalFile(fileName)
             guard bytes.count >= first.byteOffset else {
                 throw .badRecord(path: filePath, reason: "file is shorter than its byte offset \(first.byteOffset)")
             }

@@ -1,58 +1,81 @@
+import Foundation
 import Testing
 
 @testable import Model
 
 /// Bad model files must be refused with an error naming the problem, never crash.
 @Suite struct ModelLoadingTests {
-    @Test func refusesAWeightOfTheWrongShape() throws {
-        let error = #expect(throws: ModelError.self) {
-            try CompiledModel(contentsOf: Fixtures.path("bad/wrong_shape.onnx"))
+    /// What `Model(contentsOf:)` reports for a bad fixture, after checking that the error names the file first.
+    private func problem(loading fixture: String, sourceLocation: SourceLocation = #_sourceLocation) -> ModelError? {
+        let path = Fixtures.path(fixture)
+        let error = #expect(throws: ModelError.self, sourceLocation: sourceLocation) { try CompiledModel(contentsOf: path) }
+        guard case .badFile(let named, let problem) = error else {
+            Issue.record(
+                "expected an error naming the file, got \(String(describing: error))", sourceLocation: sourceLocation)
+            return nil
         }
-        guard case .shapeMismatch(let tensor, _, _) = error else {
-            Issue.record("expected a shape mismatch, got \(String(describing: error))")
+        #expect(named == path, sourceLocation: sourceLocation)
+        #expect(error?.description == "\(path): \(problem)", sourceLocation: sourceLocation)
+        return problem
+    }
+
+    @Test func refusesAWeightOfTheWrongShape() throws {
+        guard case .shapeMismatch(let tensor, _, _) = problem(loading: "bad/wrong_shape.onnx") else {
+            Issue.record("expected a shape mismatch")
             return
         }
         #expect(tensor.hasSuffix("weight"))
     }
 
     @Test func refusesAnUnsupportedOperatorNamingItAndItsNode() throws {
-        let error = #expect(throws: ModelError.self) {
-            try CompiledModel(contentsOf: Fixtures.path("bad/unsupported_op.onnx"))
-        }
-        #expect(error == .unsupportedOperator(op: "Tanh", node: "suspicious_tanh"))
-        #expect(error?.description.contains("Tanh") == true)
+        let found = problem(loading: "bad/unsupported_op.onnx")
+        #expect(found == .unsupportedOperator(op: "Tanh", node: "suspicious_tanh"))
+        #expect(found?.description.contains("Tanh") == true)
     }
 
     @Test func refusesAMissingInitializer() throws {
-        let error = #expect(throws: ModelError.self) {
-            try CompiledModel(contentsOf: Fixtures.path("bad/missing_initializer.onnx"))
-        }
-        guard case .missingTensor(let name, _) = error else {
-            Issue.record("expected a missing tensor, got \(String(describing: error))")
+        guard case .missingTensor(let name, _) = problem(loading: "bad/missing_initializer.onnx") else {
+            Issue.record("expected a missing tensor")
             return
         }
         #expect(name.hasSuffix("weight"))
     }
 
     @Test func refusesNaNWeights() throws {
-        let error = #expect(throws: ModelError.self) {
-            try CompiledModel(contentsOf: Fixtures.path("bad/nan_weight.onnx"))
-        }
-        guard case .nonFiniteWeight(_, let index) = error else {
-            Issue.record("expected a non-finite weight, got \(String(describing: error))")
+        guard case .nonFiniteWeight(_, let index) = problem(loading: "bad/nan_weight.onnx") else {
+            Issue.record("expected a non-finite weight")
             return
         }
         #expect(index == 3)
     }
 
     @Test func refusesExternalData() throws {
-        let error = #expect(throws: ModelError.self) {
-            try CompiledModel(contentsOf: Fixtures.path("bad/external_data.onnx"))
-        }
-        guard case .externalData = error else {
-            Issue.record("expected external data, got \(String(describing: error))")
+        guard case .externalData = problem(loading: "bad/external_data.onnx") else {
+            Issue.record("expected external data")
             return
         }
+    }
+
+    @Test func refusesPaddingTooLargeToAddUp() throws {
+        guard case .unsupportedUsage(_, let reason) = problem(loading: "bad/huge_pads.onnx") else {
+            Issue.record("expected an unsupported usage")
+            return
+        }
+        #expect(reason.contains("pads 4611686018427387904/4611686018427387904"))
+    }
+
+    @Test func namesACorruptFileInItsError() throws {
+        let path = FileManager.default.temporaryDirectory.appending(
+            path: "corrupt-\(UInt64.random(in: 0...UInt64.max)).onnx")
+        defer { try? FileManager.default.removeItem(at: path) }
+        try Data(try Fixtures.bytes("tiny.onnx").prefix(1000)).write(to: path)
+        let error = #expect(throws: ModelError.self) { try CompiledModel(contentsOf: path.path) }
+        guard case .badFile(let named, .truncated) = error else {
+            Issue.record("expected a truncated file named in the error, got \(String(describing: error))")
+            return
+        }
+        #expect(named == path.path)
+        #expect(error?.description.hasPrefix(path.path + ": model file is truncated: ") == true)
     }
 
     @Test func refusesAMissingFile() {

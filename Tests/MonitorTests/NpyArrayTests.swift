@@ -33,6 +33,8 @@ import Testing
         npy(shape: "(2, 3)", fortran: "True", values: [1, 2, 3, 4, 5, 6]),
         npy(shape: "(2, 3)", values: [1, 2, 3]),
         npy(shape: "(2, x)", values: []),
+        // The element count fits an Int, its byte count does not.
+        npy(shape: "(2305843009213693952,)", values: []),
         Array("not a numpy file".utf8),
         Array(npy(shape: "(2, 3)", values: [1, 2, 3, 4, 5, 6]).prefix(20)),
     ])

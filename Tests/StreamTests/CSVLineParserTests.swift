@@ -36,4 +36,9 @@ import Testing
             return reason.contains("value 2")
         }
     }
+
+    @Test func escapesTheValueItQuotes() {
+        let error = #expect(throws: StreamError.self) { try parse("1,\u{1B}[2J\r,3", leads: 3) }
+        #expect(error == .badCSVLine(reason: #"value 2 '\u{1B}[2J\r' is not a number"#))
+    }
 }

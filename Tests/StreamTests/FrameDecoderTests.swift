@@ -191,4 +191,18 @@ import Testing
             )
         }
     }
+
+    @Test func findsAHeaderAndCSVLinesDeliveredOneByteAtATime() throws {
+        let text = try TestSupport.header(leads: Self.leads, format: .csv).jsonLine + "0.1,0.2,0.3\n\n4,5,6\n"
+        let decoded = try TestSupport.decodeAll(Array(text.utf8), chunk: 1, decoder: try FrameDecoder())
+        #expect(decoded.header?.leads == Self.leads)
+        #expect(decoded.frames.map(\.millivolts) == [[0.1, 0.2, 0.3], [4, 5, 6]])
+    }
+
+    @Test func refusesALineDrippedByteByBytePastTheLimit() throws {
+        let bytes = [UInt8](repeating: UInt8(ascii: "x"), count: 4097)
+        #expect(throws: StreamError.lineTooLong(limitBytes: 4096)) {
+            try TestSupport.decodeAll(bytes, chunk: 1, decoder: try FrameDecoder())
+        }
+    }
 }

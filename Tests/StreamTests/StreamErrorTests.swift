@@ -31,4 +31,16 @@ import Testing
         #expect(StreamError.unknownLead(name: "vx").description.contains("'vx'"))
         #expect(Self.everyCase.allSatisfy { !$0.description.isEmpty })
     }
+
+    @Test func descriptionsEscapeTheClientTextTheyEmbed() {
+        let forged = LogEscapingTests.forgedLine
+        let errors: [StreamError] = [
+            .unknownLead(name: forged), .duplicateLead(name: forged), .missingLead(name: forged),
+            .badRecord(path: forged, reason: "r"), .fileError(path: forged, operation: "open", errno: 2),
+        ]
+        for error in errors {
+            #expect(!error.description.contains("\n"))
+            #expect(error.description.contains(forged.escapedForLog))
+        }
+    }
 }

@@ -82,4 +82,80 @@ import Testing
             try parse(#"{"stream":"a","rate_hz":100,"leads":["aVR","AVR"],"format":"csv"}"#)
         }
     }
+
+    @Test func refusesThirteenLeadsAsADuplicateLead() {
+        let leads = (StandardLead.allCases.map(\.name) + ["I"]).map { "\"\($0)\"" }.joined(separator: ",")
+        #expect(throws: StreamError.duplicateLead(name: "I")) {
+            try parse(#"{"stream":"a","rate_hz":100,"leads":["# + leads + #"],"format":"f32le"}"#)
+        }
+    }
+
+    @Test func refusesThirteenLeadsAsAnUnknownLead() {
+        let leads = (StandardLead.allCases.map(\.name) + ["V7"]).map { "\"\($0)\"" }.joined(separator: ",")
+        #expect(throws: StreamError.unknownLead(name: "V7")) {
+            try parse(#"{"stream":"a","rate_hz":100,"leads":["# + leads + #"],"format":"f32le"}"#)
+        }
+    }
+
+    @Test func reportsADuplicateLeadBeforeGainsThatDoNotFit() {
+        #expect(throws: StreamError.duplicateLead(name: "V1")) {
+            try parse(#"{"stream":"a","rate_hz":100,"leads":["V1","v1"],"format":"i16le","gain":[1,2,3]}"#)
+        }
+    }
+
+    @Test(arguments: ["1e-320", "4.9e-324", "0", "-1000", "1e-300", "0.001"])
+    func refusesAGainThatCannotScaleSamplesNamingItAndTheLead(gain: String) {
+        let text = #"{"stream":"a","rate_hz":100,"leads":["I","V2"],"format":"i16le","gain":[1000,"# + gain + "]}"
+        #expect {
+            try parse(text)
+        } throws: { error in
+            guard case .badHeader(let reason) = error as? StreamError else { return false }
+            return reason.hasPrefix("lead V2: gain \(Double(gain)!)")
+        }
+    }
+
+    @Test func refusesNonFiniteGainsAndABaselineThatOverflowsEverySample() {
+        for gain in [Double.infinity, -.infinity, .nan] {
+            #expect(throws: StreamError.self) {
+                try StreamHeader(
+                    streamID: "a", sampleRateHz: 100, leads: [.i], format: .int16(gain: [gain], baseline: [0]))
+            }
+        }
+        #expect {
+            try parse(#"{"stream":"a","rate_hz":100,"leads":["I"],"format":"i16le","gain":1000,"baseline":1e300}"#)
+        } throws: { error in
+            guard case .badHeader(let reason) = error as? StreamError else { return false }
+            return reason.contains("baseline 1e+300") && reason.contains("lead I")
+        }
+    }
+
+    @Test(arguments: [0.04, 1, 200, 1000, 1e6, 1e12])
+    func acceptsGainsThatScaleSamplesToFiniteMillivolts(gain: Double) throws {
+        let header = try StreamHeader(
+            streamID: "a", sampleRateHz: 100, leads: [.i], format: .int16(gain: [gain], baseline: [-20])
+        )
+        #expect(try parse(String(header.jsonLine.dropLast())) == header)
+    }
+
+    @Test func escapesAForgedLogLineInALeadName() {
+        let name = #"I\n2026-01-01T00:00:00+0000 critical ecg-monitor: FORGED-LINE"#
+        let error = #expect(throws: StreamError.self) {
+            try parse(#"{"stream":"a","rate_hz":100,"leads":[""# + name + #""],"format":"f32le"}"#)
+        }
+        #expect(error == .unknownLead(name: LogEscapingTests.forgedLine))
+        #expect(error?.description.contains("'\(name)'") == true)
+        #expect(error?.description.contains("\n") == false)
+    }
+
+    @Test(arguments: [
+        #"{"stream":"a","rate_hz":100,"leads":["I"],"format":"f32le","\u001b[2Jx\r\u0000":1}"#,
+        #"{"stream":"a","rate_hz":100,"leads":["I"],"format":"i16\nle"}"#,
+        #"{"version":"\u007f\u0085","stream":"a","rate_hz":100,"leads":["I"],"format":"f32le"}"#,
+    ])
+    func escapesClientTextInEveryHeaderError(text: String) {
+        let error = #expect(throws: StreamError.self) { try parse(text) }
+        let description = error?.description ?? ""
+        #expect(!description.isEmpty)
+        #expect(!description.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) })
+    }
 }

@@ -110,4 +110,109 @@ import Testing
             return reason.contains("holds 2 samples per signal, header says 10")
         }
     }
+
+    @Test(arguments: ["5.5e38", "1e300", "99.5", "1001"])
+    func refusesToStreamARateTheProtocolCannotCarry(rate: String) throws {
+        let header = try WFDBHeader.parse("r 1 \(rate) 2\nr.dat 16 200 16 0 0 0 0 I\n", path: "r.hea")
+        let record = try WFDBRecord.decode(header: header, headerPath: "r.hea") { name throws(StreamError) in
+            (name, [1, 0, 2, 0])
+        }
+        let error = #expect(throws: StreamError.self) { try record.streamHeader(streamID: "r") }
+        #expect(Self.badRecordReason(error)?.contains("is not an integer in 100...1000") == true)
+    }
+
+    // MARK: - Confinement to the record's directory
+
+    /// A fresh temporary directory, removed by the caller.
+    private static func temporaryDirectory(_ name: String) throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(name)-\(UInt64.random(in: 0...UInt64.max))"
+        )
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    private static func badRecordReason(_ error: (any Error)?) -> String? {
+        guard case .badRecord(_, let reason) = error as? StreamError else { return nil }
+        return reason
+    }
+
+    @Test(arguments: ["../../../etc/passwd", "/etc/passwd", "sub/../../r.dat", "..", "a/../.."])
+    func refusesASignalFileOutsideTheRecordsDirectory(fileName: String) {
+        let error = #expect(throws: StreamError.self) {
+            try WFDBHeader.parse("r 1 500 10\n\(fileName) 16 200 16 0 0 0 0 I\n", path: "r.hea")
+        }
+        #expect(Self.badRecordReason(error)?.hasPrefix("signal 1: signal file '\(fileName)'") == true)
+    }
+
+    @Test func refusesToReadAPasswordFileNamedByAHeader() throws {
+        let directory = try Self.temporaryDirectory("wfdbescape")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try "r 1 100 10\n../../../../../../../../etc/passwd 16 200 16 0 0 0 0 I\n".write(
+            to: directory.appendingPathComponent("r.hea"), atomically: true, encoding: .utf8)
+        let error = #expect(throws: StreamError.self) {
+            try WFDBRecord.read(path: directory.appendingPathComponent("r").path)
+        }
+        #expect(Self.badRecordReason(error)?.contains("leads out of the record's directory") == true)
+    }
+
+    @Test func refusesASymbolicLinkThatLeavesTheRecordsDirectory() throws {
+        let directory = try Self.temporaryDirectory("wfdblink")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let recordDirectory = directory.appendingPathComponent("record")
+        try FileManager.default.createDirectory(at: recordDirectory, withIntermediateDirectories: true)
+        try Data([1, 0, 2, 0]).write(to: directory.appendingPathComponent("outside.dat"))
+        try FileManager.default.createSymbolicLink(
+            atPath: recordDirectory.appendingPathComponent("r.dat").path, withDestinationPath: "../outside.dat")
+        try "r 1 100 2\nr.dat 16 200 16 0 0 0 0 I\n".write(
+            to: recordDirectory.appendingPathComponent("r.hea"), atomically: true, encoding: .utf8)
+        let error = #expect(throws: StreamError.self) {
+            try WFDBRecord.read(path: recordDirectory.appendingPathComponent("r").path)
+        }
+        #expect(Self.badRecordReason(error)?.contains("outside the record's directory") == true)
+    }
+
+    @Test func followsSymbolicLinksThatStayInside() throws {
+        let directory = try Self.temporaryDirectory("wfdbinside")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        try Data([1, 0, 2, 0]).write(to: data.appendingPathComponent("real.dat"))
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.appendingPathComponent("r.dat").path, withDestinationPath: "data/real.dat")
+        try "r 1 100 2\nr.dat 16 200 16 0 0 0 0 I\n".write(
+            to: directory.appendingPathComponent("r.hea"), atomically: true, encoding: .utf8)
+        // The record's own directory reached through a link is still its directory.
+        let linkedDirectory = directory.appendingPathComponent("linked")
+        try FileManager.default.createSymbolicLink(atPath: linkedDirectory.path, withDestinationPath: directory.path)
+        for base in [directory, linkedDirectory] {
+            let record = try WFDBRecord.read(path: base.appendingPathComponent("r").path)
+            #expect(record.samples == [[1, 2]])
+        }
+    }
+
+    // MARK: - Gains
+
+    @Test(arguments: ["1e-320", "-200", "inf", "nan", "1e-300", "0.01"])
+    func refusesAGainThatCannotScaleSamplesNamingIt(gain: String) {
+        let error = #expect(throws: StreamError.self) {
+            try WFDBHeader.parse("r 1 500 10\nr.dat 16 \(gain)/mV 16 0 0 0 0 I\n", path: "r.hea")
+        }
+        let reason = Self.badRecordReason(error) ?? ""
+        #expect(reason.hasPrefix("signal 1: ") && reason.contains(gain))
+    }
+
+    @Test func readsAZeroGainAsTheDefault200() throws {
+        let header = try WFDBHeader.parse("r 1 500 10\nr.dat 16 0 16 0 0 0 0 I\n", path: "r.hea")
+        #expect(header.signals[0].gainPerMillivolt == 200)
+    }
+
+    @Test func escapesHeaderTextInItsErrors() {
+        let error = #expect(throws: StreamError.self) {
+            try WFDBHeader.parse("r 1 500 10\nr.dat 16 200/\u{1B}[31m\u{7F} 16 0 0 0 0 I\n", path: "r.hea")
+        }
+        let description = error?.description ?? ""
+        #expect(description.contains(#"\u{1B}[31m\u{7F}"#))
+        #expect(!description.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
+    }
 }

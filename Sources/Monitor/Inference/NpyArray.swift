@@ -1,4 +1,5 @@
 import Foundation
+import Stream
 
 /// A float32 array read from a NumPy `.npy` file (format versions 1 to 3).
 ///
@@ -55,13 +56,13 @@ package struct NpyArray: Equatable {
         }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = Self.value(of: "descr", in: header), descr == "'<f4'" else {
-            throw .badNpy(path: path, reason: "dtype must be little-endian float32 ('<f4'), header says \(header)")
+            throw .badNpy(path: path, reason: "dtype must be little-endian float32 ('<f4'), header says \(header.escapedForLog)")
         }
         guard Self.value(of: "fortran_order", in: header) == "False" else {
             throw .badNpy(path: path, reason: "Fortran-ordered arrays are not supported")
         }
         guard let shapeText = Self.value(of: "shape", in: header), let shape = Self.parseShape(shapeText) else {
-            throw .badNpy(path: path, reason: "cannot read the shape in \(header)")
+            throw .badNpy(path: path, reason: "cannot read the shape in \(header.escapedForLog)")
         }
         var count = 1
         for dim in shape {
@@ -70,9 +71,11 @@ package struct NpyArray: Equatable {
             count = product
         }
         let dataStart = headerStart + headerLength
-        guard bytes.count - dataStart == count * 4 else {
+        let (byteCount, tooLarge) = count.multipliedReportingOverflow(by: 4)
+        guard !tooLarge else { throw .badNpy(path: path, reason: "shape \(shape) is too large") }
+        guard bytes.count - dataStart == byteCount else {
             throw .badNpy(
-                path: path, reason: "shape \(shape) needs \(count * 4) bytes, file has \(bytes.count - dataStart)")
+                path: path, reason: "shape \(shape) needs \(byteCount) bytes, file has \(bytes.count - dataStart)")
         }
         self.shape = shape
         self.values = (0..<count).map { i in
