@@ -19,7 +19,7 @@ extension QRSDetector {
         /// beat's is a T wave.
         public var tWaveSlopeRatio: Float = 0.5
         /// Detection threshold as a fraction of the way from the noise peak level to the QRS peak level.
-        public var thresholdFraction: Float = 0.25
+        public var thresholdFraction: Float = 0.3
         /// Search-back threshold as a fraction of the detection threshold.
         public var searchBackFraction: Float = 0.5
         /// Search back for a missed beat when no beat came for this many mean RR intervals.
