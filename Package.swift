@@ -40,9 +40,14 @@ let package = Package(
             name: "Stream",
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Beats",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "Daemon",
             dependencies: [
+                "Beats",
                 "Model",
                 "Stream",
                 "CSystemd",
@@ -61,6 +66,11 @@ let package = Package(
             name: "ModelTests",
             dependencies: ["Model"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BeatsTests",
+            dependencies: ["Beats"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,10 +28,8 @@ extension QRSDetector {
         public var peakLevelWeight: Float = 0.125
         /// Time constant of each lead's running mean slope energy, which weighs the leads, seconds.
         public var leadScaleSeconds = 2.0
-        /// Seconds of signal whose largest slope energy sets each lead's first normalisation.
-        public var leadScalingSeconds = 1.0
-        /// Seconds of signal, after the lead scaling, that set the first QRS and noise peak levels; no beat is
-        /// reported before they end.
+        /// Seconds of signal that set each lead's first normalisation (its largest slope energy) and the first
+        /// QRS and noise peak levels; no beat is reported before they end.
         public var learningSeconds = 2.0
         /// The smallest steepest slope of a QRS complex in the band-passed signal of some lead, mV/s: a complex
         /// below it is noise however it compares with the adaptive threshold, which keeps a flat line in

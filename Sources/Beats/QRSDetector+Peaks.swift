@@ -1,15 +1,12 @@
 extension QRSDetector {
-    /// Where the detector stands: setting the lead scales, setting the peak levels, or detecting.
-    enum Phase: Sendable {
-        case scalingLeads, learningLevels, detecting
-    }
-
     /// The judgement of integrated peaks: levels, the last beat, RR history and the search-back candidate.
     struct PeakState: Sendable {
         /// RR intervals kept for the search-back's mean RR.
         static let rrHistoryLength = 8
 
-        var phase = Phase.scalingLeads
+        /// Whether the first levels are set; until then each lead is normalised by its largest slope energy so
+        /// far, which makes the integral of the largest QRS seen about what it will be once detecting.
+        var learned = false
         var learningMax: Float = 0
         var learningSum: Double = 0
         /// Running QRS and noise peak levels of the integrated signal.
@@ -43,24 +40,19 @@ extension QRSDetector {
 
     /// Follows the integrated signal `integral` at sample `n` and judges each peak once it is confirmed.
     mutating func judge(integral: Float, at n: Int) -> DetectedBeat? {
-        switch peaks.phase {
-        case .scalingLeads:
-            for lead in 0..<leadCount {
-                leadQRSEnergy[lead] = max(leadQRSEnergy[lead], leadEnergyRing[(n & ringMask) * leadCount + lead])
-            }
-            if n + 1 >= scalingSamples { peaks.phase = .learningLevels }
-            return nil
-        case .learningLevels:
+        guard peaks.learned else {
+            // The first half only sets the lead scales: until a lead's largest energy has been seen, its
+            // normalised energy is inflated and the integral with it.
+            let levelSamples = learningSamples - learningSamples / 2
+            guard n >= learningSamples / 2 else { return nil }
             peaks.learningMax = max(peaks.learningMax, integral)
             peaks.learningSum += Double(integral)
-            if n + 1 >= scalingSamples + learningSamples {
-                peaks.phase = .detecting
+            if n + 1 >= learningSamples {
+                peaks.learned = true
                 peaks.qrsLevel = 0.5 * peaks.learningMax
-                peaks.noiseLevel = Float(peaks.learningSum / Double(learningSamples))
+                peaks.noiseLevel = Float(0.5 * peaks.learningSum / Double(levelSamples))
             }
             return nil
-        case .detecting:
-            break
         }
         var beat: DetectedBeat?
         if peaks.tracking {
@@ -82,9 +74,10 @@ extension QRSDetector {
         return beat
     }
 
-    /// Whether no beat came for longer than the search-back limit.
+    /// Whether no beat came for longer than the search-back limit, since the last beat or, before the first,
+    /// since the end of learning.
     private func overdue(at n: Int) -> Bool {
-        guard let last = peaks.lastBeat else { return false }
+        let last = peaks.lastBeat ?? learningSamples
         return Double(n - last) > configuration.searchBackRRFactor * meanRRSamples
     }
 

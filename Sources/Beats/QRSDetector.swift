@@ -42,7 +42,6 @@ public struct QRSDetector: Sendable {
     let confirmationSamples: Int
     let refractorySamples: Int
     let tWaveWindowSamples: Int
-    let scalingSamples: Int
     let learningSamples: Int
     /// The square of the smallest QRS slope counted as a beat.
     let minQRSSlopeEnergy: Float
@@ -100,7 +99,6 @@ public struct QRSDetector: Sendable {
         confirmationSamples = samples(configuration.peakConfirmationSeconds)
         refractorySamples = samples(configuration.refractorySeconds)
         tWaveWindowSamples = samples(configuration.tWaveWindowSeconds)
-        scalingSamples = samples(configuration.leadScalingSeconds)
         learningSamples = samples(configuration.learningSeconds)
         minQRSSlopeEnergy = Float(configuration.minQRSSlopeMillivoltsPerSecond * configuration.minQRSSlopeMillivoltsPerSecond)
         invalidHoldSamples = samples(configuration.invalidLeadHoldSeconds)
@@ -162,7 +160,7 @@ public struct QRSDetector: Sendable {
     /// The noise estimate: the running noise peak level over the running QRS peak level of the integrated
     /// signal, 0 (clean) to 1 and above (noise as large as the QRS complexes); nil while learning.
     public var noiseRatio: Float? {
-        guard peaks.phase == .detecting, peaks.qrsLevel > 0 else { return nil }
+        guard peaks.learned, peaks.qrsLevel > 0 else { return nil }
         return peaks.noiseLevel / peaks.qrsLevel
     }
 
@@ -210,8 +208,15 @@ public struct QRSDetector: Sendable {
             let meanRate = max(leadScaleRate, 1 / Float(n + 1))
             leadMeanEnergy[lead] += (energy - leadMeanEnergy[lead]) * meanRate
             leadEnergyRing[ringBase + lead] = energy
+            var normalised = energy / max(leadQRSEnergy[lead], minQRSSlopeEnergy)
+            if !peaks.learned {
+                // Normalised by the largest energy so far, the rising edge of the first QRS would be many times
+                // its size once scaled; capped at 1 the learned levels match what detection will see.
+                leadQRSEnergy[lead] = max(leadQRSEnergy[lead], energy)
+                normalised = min(normalised, 1)
+            }
             if invalidHold[lead] == 0 {
-                combined += leadWeight[lead] * energy / max(leadQRSEnergy[lead], minQRSSlopeEnergy)
+                combined += leadWeight[lead] * normalised
                 usableWeight += leadWeight[lead]
             }
         }
