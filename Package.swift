@@ -70,7 +70,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BeatsTests",
-            dependencies: ["Beats"],
+            dependencies: ["Beats", "Stream"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
