@@ -85,7 +85,12 @@ public struct HeartRateMeter: Sendable {
         let sinceLast = reference == Int.min ? nil : Double(now - reference) / sampleRateHz
         let asystole = sinceLast.map { $0 >= configuration.asystoleSeconds } ?? false
         let (bpm, used) = averageRate(now: now)
-        return HeartRateReading(beatsPerMinute: bpm, secondsSinceLastBeat: sinceLast, asystole: asystole, intervalsUsed: used)
+        return HeartRateReading(
+            beatsPerMinute: bpm,
+            secondsSinceLastBeat: sinceLast,
+            asystole: asystole,
+            intervalsUsed: used
+        )
     }
 
     /// The rule's mean rate and how many intervals went into it.
@@ -107,7 +112,9 @@ public struct HeartRateMeter: Sendable {
             var used = 0
             for interval in intervals[0..<count] {
                 let ratio = Double(interval) / median
-                guard ratio >= configuration.shortOutlierRatio, ratio <= configuration.longOutlierRatio else { continue }
+                guard ratio >= configuration.shortOutlierRatio, ratio <= configuration.longOutlierRatio else {
+                    continue
+                }
                 total += interval
                 used += 1
             }

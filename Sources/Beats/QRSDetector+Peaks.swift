@@ -90,7 +90,8 @@ extension QRSDetector {
             let distance = candidate.fiducial - last
             if distance < refractorySamples { return nil }
             let slopeRatio = configuration.tWaveSlopeRatio
-            tWave = distance < tWaveWindowSamples
+            tWave =
+                distance < tWaveWindowSamples
                 && candidate.slopeEnergy < slopeRatio * slopeRatio * peaks.lastBeatSlopeEnergy
         }
         let steepEnough = largestLeadEnergy(aroundSteepest: candidate.fiducial + groupDelaySamples) >= minQRSSlopeEnergy

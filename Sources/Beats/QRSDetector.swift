@@ -1,20 +1,25 @@
 /// A causal multi-lead QRS detector, fed one multi-lead sample at a time at the input rate (100–1000 Hz).
 ///
 /// Per lead: a 5–15 Hz Butterworth band-pass (a 2nd-order high-pass and a 2nd-order low-pass), a two-sample
-/// slope in mV/s, squared into a slope energy, divided by the lead's running mean energy (2 s time constant) so
-/// that leads of any amplitude compare. The leads' normalised energies are summed with weights that follow each
-/// lead's QRS peak-to-mean ratio, measured at every beat: the leads the detector trusts are those where the
-/// QRS stands out of the noise; a lead with invalid samples (NaN, lead off) is left out until its filters settle.
-/// The sum is integrated over a 150 ms moving window, and the peaks of the integral are judged in the manner of
-/// Pan and Tompkins (1985): adaptive QRS and noise peak levels, a threshold a quarter of the way between them,
-/// a 200 ms refractory period, a T-wave test within 360 ms of the previous beat (a complex with less than half
-/// the previous beat's steepest slope is a T wave, so tall T waves are not counted twice), and a search back at
-/// half the threshold when no beat came for 1.66 mean RR intervals.
+/// slope in mV/s, squared into a slope energy, divided by the lead's running QRS peak slope energy so that leads
+/// of any amplitude compare. The leads' normalised energies are averaged with weights equal to the fourth power
+/// of each lead's QRS peak-to-mean energy ratio, measured at every beat: the detector trusts the lead(s) where
+/// the QRS stands out of the noise most (``leadWeights``, ``trustedLead``); a lead with invalid samples (NaN,
+/// lead off) is left out until its filters settle. The average is integrated over a 150 ms moving window, and
+/// the peaks of the integral are judged in the manner of Pan and Tompkins (1985): adaptive QRS and noise peak
+/// levels (their ratio is the noise estimate, ``noiseRatio``), a threshold 0.3 of the way between them, a 200 ms
+/// refractory period, a T-wave test within 360 ms of the previous beat (a complex with less than half the
+/// previous beat's steepest slope is a T wave, so tall T waves are not counted twice), and a search back at half
+/// the threshold when no beat came for 1.66 mean RR intervals. Whatever the threshold, a complex whose steepest
+/// band-passed slope stays below 3 mV/s in every lead is noise, so a flat line in asystole yields no beats; and
+/// in a long pause with nothing near the threshold, the QRS level drifts down towards the peaks seen, so that an
+/// artefact that raised it cannot silence the detector. The first 2 s set the lead scales and levels.
 ///
 /// Delay: a beat is reported when its integrated peak has stayed the largest value for
 /// `peakConfirmationSeconds`; its fiducial point lies at most `integrationSeconds` before that peak, and it is
 /// moved back by the filters' group delay, so every beat except those found by search-back is reported at most
-/// ``maxDelaySamples`` after its fiducial point (≤ 0.28 s with the defaults, at every rate). Beats found by
+/// ``maxDelaySamples`` after its fiducial point: 0.15 s + 0.10 s + a group delay of 0.036 s, so 0.29 s at
+/// 250–1000 Hz and 0.30 s at 100 Hz (rounding to whole samples) with the defaults. Beats found by
 /// search-back come when the search fires, up to 1.66 mean RR intervals after the previous beat, and say so.
 ///
 /// Memory is fixed at construction (a ring of a few hundred milliseconds per lead); ``process(_:)`` allocates
@@ -100,7 +105,9 @@ public struct QRSDetector: Sendable {
         refractorySamples = samples(configuration.refractorySeconds)
         tWaveWindowSamples = samples(configuration.tWaveWindowSeconds)
         learningSamples = samples(configuration.learningSeconds)
-        minQRSSlopeEnergy = Float(configuration.minQRSSlopeMillivoltsPerSecond * configuration.minQRSSlopeMillivoltsPerSecond)
+        minQRSSlopeEnergy = Float(
+            configuration.minQRSSlopeMillivoltsPerSecond * configuration.minQRSSlopeMillivoltsPerSecond
+        )
         invalidHoldSamples = samples(configuration.invalidLeadHoldSeconds)
         leadScaleRate = Float(1 / (configuration.leadScaleSeconds * sampleRateHz))
         let centreHz = (configuration.highPassHz * configuration.lowPassHz).squareRoot()

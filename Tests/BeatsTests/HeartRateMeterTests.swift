@@ -3,7 +3,9 @@ import Testing
 @testable import Beats
 
 /// Runs detector and meter over interleaved frames, reading the meter once a second.
-private func readings(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -> [(seconds: Double, reading: HeartRateReading)] {
+private func readings(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -> [(
+    seconds: Double, reading: HeartRateReading
+)] {
     var detector = QRSDetector(sampleRateHz: sampleRateHz, leadCount: leadCount)
     var meter = HeartRateMeter(sampleRateHz: sampleRateHz)
     var result: [(Double, HeartRateReading)] = []
@@ -25,7 +27,8 @@ private func readings(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -
     @Test(arguments: [120.0, 40.0])
     func displayedRateSettlesWithinTenSecondsOfAStepFromEighty(to bpm: Double) throws {
         let step = 30.0
-        let truth = SyntheticECG.regularBeats(bpm: 80, from: 0.5, to: step)
+        let truth =
+            SyntheticECG.regularBeats(bpm: 80, from: 0.5, to: step)
             + SyntheticECG.regularBeats(bpm: bpm, from: step, to: 70)
         let frames = SyntheticECG(sampleRateHz: 500, beatSeconds: truth, noiseMillivolts: 0.02).frames(seconds: 70)
         let shown = readings(frames, leadCount: 2, sampleRateHz: 500)

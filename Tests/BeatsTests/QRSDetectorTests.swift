@@ -3,7 +3,9 @@ import Testing
 @testable import Beats
 
 /// Runs a detector over interleaved frames and returns its beats.
-func detectBeats(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -> (beats: [DetectedBeat], detector: QRSDetector) {
+func detectBeats(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -> (
+    beats: [DetectedBeat], detector: QRSDetector
+) {
     var detector = QRSDetector(sampleRateHz: sampleRateHz, leadCount: leadCount)
     var beats: [DetectedBeat] = []
     frames.withUnsafeBufferPointer { all in
@@ -17,8 +19,13 @@ func detectBeats(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -> (be
 }
 
 /// True beats found (within `toleranceSeconds`) and detections matching none, after `fromSeconds`.
-func compare(_ beats: [DetectedBeat], truth: [Double], sampleRateHz: Double, fromSeconds: Double,
-             toleranceSeconds: Double = 0.075) -> (found: Int, missed: Int, extra: Int) {
+func compare(
+    _ beats: [DetectedBeat],
+    truth: [Double],
+    sampleRateHz: Double,
+    fromSeconds: Double,
+    toleranceSeconds: Double = 0.075
+) -> (found: Int, missed: Int, extra: Int) {
     let detected = beats.map { Double($0.sampleIndex) / sampleRateHz }.filter { $0 >= fromSeconds - 0.1 }
     let expected = truth.filter { $0 >= fromSeconds }
     let found = expected.count { t in detected.contains { abs($0 - t) <= toleranceSeconds } }
@@ -56,7 +63,11 @@ func compare(_ beats: [DetectedBeat], truth: [Double], sampleRateHz: Double, fro
     @Test func findsBeatsThroughNoiseAndBaselineWander() {
         let truth = SyntheticECG.regularBeats(bpm: 90, from: 0.3, to: 60)
         let ecg = SyntheticECG(
-            sampleRateHz: 360, beatSeconds: truth, noiseMillivolts: 0.05, wanderMillivolts: 0.5, seed: 7
+            sampleRateHz: 360,
+            beatSeconds: truth,
+            noiseMillivolts: 0.05,
+            wanderMillivolts: 0.5,
+            seed: 7
         )
         let (beats, detector) = detectBeats(ecg.frames(seconds: 60), leadCount: 2, sampleRateHz: 360)
         let result = compare(beats, truth: truth, sampleRateHz: 360, fromSeconds: 4)
@@ -67,8 +78,10 @@ func compare(_ beats: [DetectedBeat], truth: [Double], sampleRateHz: Double, fro
 
     @Test func reportsNoBeatOnAFlatNoisyLine() {
         let ecg = SyntheticECG(
-            sampleRateHz: 500, beatSeconds: SyntheticECG.regularBeats(bpm: 70, from: 0.5, to: 10),
-            noiseMillivolts: 0.01, seed: 3
+            sampleRateHz: 500,
+            beatSeconds: SyntheticECG.regularBeats(bpm: 70, from: 0.5, to: 10),
+            noiseMillivolts: 0.01,
+            seed: 3
         )
         let (beats, _) = detectBeats(ecg.frames(seconds: 40), leadCount: 2, sampleRateHz: 500)
         #expect(beats.allSatisfy { Double($0.sampleIndex) / 500 < 10.2 })

@@ -70,7 +70,8 @@ struct SampleRecordingRateTests {
         }
         #expect(beats.count >= 4)
         let intervals = zip(beats.dropFirst(), beats).map { Double($0 - $1) }.sorted()
-        let median = intervals.count % 2 == 1
+        let median =
+            intervals.count % 2 == 1
             ? intervals[intervals.count / 2] : (intervals[intervals.count / 2 - 1] + intervals[intervals.count / 2]) / 2
         let measured = 60 * rate / median
         #expect(abs(measured - reference) <= Self.toleranceBPM, "\(record): \(measured) bpm, reference \(reference)")
