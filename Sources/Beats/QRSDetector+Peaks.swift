@@ -173,8 +173,11 @@ extension QRSDetector {
                 peak = max(peak, leadEnergyRing[(index & ringMask) * leadCount + lead])
             }
             leadQRSEnergy[lead] += weight * (peak - leadQRSEnergy[lead])
-            let ratio = leadQRSEnergy[lead] / max(leadMeanEnergy[lead], minQRSSlopeEnergy)
-            leadWeight[lead] = ratio * ratio * ratio * ratio
+            // The sixth power nearly picks the cleanest lead while still letting a second lead help: on MIT-BIH
+            // the fourth power let more noise in, the eighth lost more beats. The cap keeps it finite.
+            let ratio = min(leadQRSEnergy[lead] / max(leadMeanEnergy[lead], minQRSSlopeEnergy), 10_000)
+            let squared = ratio * ratio
+            leadWeight[lead] = squared * squared * squared
         }
     }
 }

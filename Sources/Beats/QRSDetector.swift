@@ -2,7 +2,7 @@
 ///
 /// Per lead: a 5–15 Hz Butterworth band-pass (a 2nd-order high-pass and a 2nd-order low-pass), a two-sample
 /// slope in mV/s, squared into a slope energy, divided by the lead's running QRS peak slope energy so that leads
-/// of any amplitude compare. The leads' normalised energies are averaged with weights equal to the fourth power
+/// of any amplitude compare. The leads' normalised energies are averaged with weights equal to the sixth power
 /// of each lead's QRS peak-to-mean energy ratio, measured at every beat: the detector trusts the lead(s) where
 /// the QRS stands out of the noise most (``leadWeights``, ``trustedLead``); a lead with invalid samples (NaN,
 /// lead off) is left out until its filters settle. The average is integrated over a 150 ms moving window, and
