@@ -20,6 +20,10 @@ extension QRSDetector {
         public var tWaveSlopeRatio: Float = 0.5
         /// Detection threshold as a fraction of the way from the noise peak level to the QRS peak level.
         public var thresholdFraction: Float = 0.3
+        /// A candidate sooner than this fraction of the mean RR interval after the previous beat is premature.
+        public var prematureRRFraction = 0.5
+        /// A premature candidate needs this multiple of the detection threshold to be detected directly.
+        public var prematureThresholdFactor: Float = 1.5
         /// Search-back threshold as a fraction of the detection threshold.
         public var searchBackFraction: Float = 0.5
         /// Search back for a missed beat when no beat came for this many mean RR intervals.

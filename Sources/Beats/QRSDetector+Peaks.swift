@@ -85,17 +85,23 @@ extension QRSDetector {
     private mutating func judgePeak(value: Float, peakIndex: Int, at n: Int) -> DetectedBeat? {
         let candidate = fiducialPoint(value: value, peakIndex: peakIndex)
         let threshold = peaks.noiseLevel + configuration.thresholdFraction * (peaks.qrsLevel - peaks.noiseLevel)
+        var beatThreshold = threshold
         var tWave = false
         if let last = peaks.lastBeat {
             let distance = candidate.fiducial - last
             if distance < refractorySamples { return nil }
+            // Noise and large T waves sit early in the cycle, where real premature beats are large: there a
+            // direct detection needs a higher threshold; search-back still takes them at the usual one.
+            if Double(distance) < configuration.prematureRRFraction * meanRRSamples {
+                beatThreshold *= configuration.prematureThresholdFactor
+            }
             let slopeRatio = configuration.tWaveSlopeRatio
             tWave =
                 distance < tWaveWindowSamples
                 && candidate.slopeEnergy < slopeRatio * slopeRatio * peaks.lastBeatSlopeEnergy
         }
         let steepEnough = largestLeadEnergy(aroundSteepest: candidate.fiducial + groupDelaySamples) >= minQRSSlopeEnergy
-        if value > threshold, !tWave, steepEnough { return accept(candidate, at: n, bySearchBack: false) }
+        if value > beatThreshold, !tWave, steepEnough { return accept(candidate, at: n, bySearchBack: false) }
         let weight = configuration.peakLevelWeight
         if overdue(at: n), peaks.searchBack == nil {
             // A long pause with nothing near the threshold: the QRS level may be stuck above the beats after
