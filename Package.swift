@@ -52,6 +52,11 @@ let package = Package(
             name: "Stream",
             swiftSettings: swiftSettings
         ),
+        // Beats and heart rate: the QRS detector, the rate meter, WFDB annotations; no dependencies.
+        .target(
+            name: "Beats",
+            swiftSettings: swiftSettings
+        ),
         // Pure alarm logic: no I/O, no clock, no NIO, no libsystemd.
         .target(
             name: "Alarms",
@@ -99,7 +104,7 @@ let package = Package(
         .executableTarget(
             name: "ecg-monitor",
             dependencies: [
-                "Alarms", "Benchmarks", "Model", "Monitor", "Producers", "Stream", "Systemd", argumentParser, logging,
+                "Alarms", "Beats", "Benchmarks", "Model", "Monitor", "Producers", "Stream", "Systemd", argumentParser, logging,
             ],
             swiftSettings: swiftSettings
         ),
@@ -121,6 +126,11 @@ let package = Package(
             name: "ModelTests",
             dependencies: ["Model"],
             resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BeatsTests",
+            dependencies: ["Beats", "Stream"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

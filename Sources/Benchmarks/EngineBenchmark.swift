@@ -171,7 +171,7 @@ package struct EngineBenchmark {
     }
 
     /// CPU time the calling thread has used, in seconds.
-    static func threadCPUSeconds() -> Double {
+    package static func threadCPUSeconds() -> Double {
         var now = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
         return Double(now.tv_sec) + Double(now.tv_nsec) * 1e-9

@@ -8,7 +8,7 @@ struct EcgMonitor: AsyncParsableCommand {
         abstract: "Watches live 12-lead ECG streams and raises alerts when a neural network sees an abnormality.",
         subcommands: [
             RunCommand.self, ClassifyCommand.self, BenchCommand.self, ReplayCommand.self, SimulateCommand.self,
-            AlertsCommand.self, EvaluateCommand.self,
+            AlertsCommand.self, AnnotateCommand.self, EvaluateCommand.self,
         ]
     )
 }
