@@ -54,12 +54,16 @@ def load_onnx(path: str | Path) -> OnnxModel:
         raise ValueError(f"{path}: preprocessing {[step['op'] for step in steps]}; only standardize is supported")
     preprocessing = Preprocessing(mean=steps[0]["mean"], std=steps[0]["std"])
 
-    tensors = {item.name: numpy_helper.to_array(item) for item in graph_model.graph.initializer}
+    initializers = {item.name: numpy_helper.to_array(item) for item in graph_model.graph.initializer}
+    tensors = dict(initializers)
+    # the exporter may share one initializer between nodes (equal folded tensors), so names are looked up, not taken
+    used = set()
     for node in graph_model.graph.node:
         match = re.match(r"/shortcuts\.(\d+)/", node.output[0])
         if node.op_type == "Conv" and match and len(node.input) == 3:
-            tensors[f"shortcuts.{match[1]}.0.weight"] = tensors.pop(node.input[1])
-            tensors[f"shortcuts.{match[1]}.folded_bias"] = tensors.pop(node.input[2])
+            tensors[f"shortcuts.{match[1]}.0.weight"] = initializers[node.input[1]]
+            tensors[f"shortcuts.{match[1]}.folded_bias"] = initializers[node.input[2]]
+            used.update(node.input[1:])
 
     model = IncepSE(len(classes))
     state = model.state_dict()
@@ -74,11 +78,12 @@ def load_onnx(path: str | Path) -> OnnxModel:
             continue
         if name not in tensors:
             raise ValueError(f"{path}: no tensor '{name}' in the graph")
-        value = torch.from_numpy(np.array(tensors.pop(name)))
+        value = torch.from_numpy(np.array(tensors[name]))
+        used.add(name)
         if value.shape != target.shape:
             raise ValueError(f"{path}: tensor '{name}' has shape {list(value.shape)}, expected {list(target.shape)}")
         loaded[name] = value
-    leftover = sorted(name for name in tensors if not name.endswith("folded_bias"))
+    leftover = sorted(set(initializers) - used)
     if leftover:
         raise ValueError(f"{path}: tensors the network has no place for: {leftover}")
     model.load_state_dict(loaded)
