@@ -64,6 +64,8 @@ def main(argv: list[str] | None = None) -> None:
     points.add_argument("--stresses", default=",".join(STRESSES), help="comma-separated, of " + ", ".join(STRESSES))
     points.add_argument("--alarm-set", default=None, help="comma-separated classes (default: proposed from fold 9)")
     points.add_argument("--no-masked-test", action="store_true", help="skip the per-masked-lead fold-10 measurement")
+    points.add_argument("--stress-only", action="store_true", help="only score the stressed windows into the cache")
+    points.add_argument("--test-subset", action="store_true", help="check on the fold-10 stress subset, not all of it")
 
     export = commands.add_parser("export", help="write the ONNX model with metadata and check it against ONNX Runtime")
     export.add_argument("--run", required=True, type=Path, help="run folder holding best.pt and evaluation.json")
@@ -131,6 +133,8 @@ def _run(args: argparse.Namespace) -> None:
             stresses=tuple(name for name in args.stresses.split(",") if name),
             alarm_set=tuple(args.alarm_set.split(",")) if args.alarm_set else None,
             masked_test=not args.no_masked_test,
+            stress_only=args.stress_only,
+            test_subset_only=args.test_subset,
         )
     elif args.command == "export":
         from .export import export_run

@@ -24,8 +24,8 @@ CANDIDATE_ALARMS = (
     "AFIB", "AFLT", "SVTAC", "PSVT", "STACH", "SBRAD", "PVC", "BIGU", "TRIGU", "CLBBB", "CRBBB", "2AVB", "3AVB",
     "WPW", "LNGQT", "INJAS", "INJAL", "INJIN", "INJLA", "INJIL", "STE_",
 )
-# the fold-9 stress subset: every AFIB record (the alarm the stress numbers follow) and random others up to this size
-STRESS_RECORDS = 300
+# the stress subsets: a third AFIB records (the alarm the stress numbers follow), the rest random others
+STRESS_RECORDS = 240
 SUBSET_SEED = 9
 # a class enters the proposed default set when fold 9 holds this many positives and its alarm finds this share
 MINIMUM_POSITIVES = 10
@@ -44,10 +44,12 @@ def normal_records(data_classes: list[str], labels: np.ndarray) -> np.ndarray:
 
 
 def stress_subset(labels: np.ndarray, classes: list[str], size: int = STRESS_RECORDS) -> np.ndarray:
-    """Indices of the stress subset: all AFIB records, then random others (fixed seed) up to `size`, sorted."""
+    """Indices of a stress subset of `size` records (fixed seed), sorted: up to a third AFIB records, the rest others."""
+    generator = np.random.default_rng(SUBSET_SEED)
     afib = np.flatnonzero(labels[:, classes.index("AFIB")] == 1)
+    afib = generator.choice(afib, size=min(len(afib), size // 3), replace=False)
     others = np.setdiff1d(np.arange(len(labels)), afib)
-    chosen = np.random.default_rng(SUBSET_SEED).choice(others, size=min(len(others), max(0, size - len(afib))), replace=False)
+    chosen = generator.choice(others, size=min(len(others), size - len(afib)), replace=False)
     return np.sort(np.concatenate([afib, chosen]))
 
 
@@ -90,11 +92,15 @@ def operating_points(
     alarm_set: tuple[str, ...] | None = None,
     rule: AlarmRule = AlarmRule(),
     masked_test: bool = True,
+    stress_only: bool = False,
+    test_subset_only: bool = False,
 ) -> dict:
     """Fits and measures the alarm operating points of `model_path`; writes and returns the JSON (`out`).
 
     `alarm_set`: the default alarm set the any-alarm shares are measured for (None: the one proposed from fold 9).
-    `masked_test`: also measure each masked lead on the fold-10 subset.
+    `masked_test`: also measure each masked lead on the fold-10 subset. `stress_only`: only score the stressed
+    windows into `cache` (fitting needs the clean fold-9 scores; several processes can share the work this way).
+    `test_subset_only`: check on the fold-10 stress subset instead of the whole fold.
     """
     scorer = OnnxScorer(model_path)
     data = PtbXl.load(data_path)
@@ -109,6 +115,15 @@ def operating_points(
         return cached_window_probabilities(
             scorer, millivolts, stress, rule.window_samples, rule.hop_samples, Path(cache), key
         )
+
+    subset, test_subset = stress_subset(validation.labels, classes), stress_subset(test.labels, classes)
+    subset_key, test_key = f"fold9-subset{len(subset)}", f"fold10-subset{len(test_subset)}"
+    if stress_only:
+        for stress in stresses:
+            probabilities(validation, stress, subset_key, subset)
+        for stress in ["clean"] + [f"mask-{lead}" for lead in LEADS] if masked_test else []:
+            probabilities(test, stress, test_key, test_subset)
+        return {}
 
     validation_scores = scores_of(probabilities(validation, "clean", "fold9"), rule)
     budgets = [class_budget(code) for code in classes]
@@ -134,23 +149,25 @@ def operating_points(
     }
     _write(out, result)
 
-    test_scores = scores_of(probabilities(test, "clean", "fold10"), rule)
-    result["test"] = alarm_counts(test_scores, test.labels, thresholds)
-    result["test_summary"] = summary(test_scores, test.labels, classes, thresholds, chosen)
+    if not test_subset_only:
+        test_scores, test_labels = scores_of(probabilities(test, "clean", "fold10"), rule), test.labels
+    else:
+        test_scores = scores_of(probabilities(test, "clean", test_key, test_subset), rule)
+        test_labels = test.labels[test_subset]
+    result["test"] = alarm_counts(test_scores, test_labels, thresholds)
+    result["test_summary"] = summary(test_scores, test_labels, classes, thresholds, chosen)
     _write(out, result)
 
-    subset = stress_subset(validation.labels, classes)
     result["stress"] = {}
     for stress in stresses:
-        scores = scores_of(probabilities(validation, stress, "fold9-subset", subset), rule)
+        scores = scores_of(probabilities(validation, stress, subset_key, subset), rule)
         result["stress"][stress] = summary(scores, validation.labels[subset], classes, thresholds, chosen)
         _write(out, result)
         print(f"{stress}: {json.dumps(result['stress'][stress])}", flush=True)
 
-    test_subset = stress_subset(test.labels, classes)
     result["test_masked"] = {}
     for stress in ["clean"] + [f"mask-{lead}" for lead in LEADS] if masked_test else []:
-        scores = scores_of(probabilities(test, stress, "fold10-subset", test_subset), rule)
+        scores = scores_of(probabilities(test, stress, test_key, test_subset), rule)
         result["test_masked"][stress] = summary(scores, test.labels[test_subset], classes, thresholds, chosen)
         _write(out, result)
     _write(out, result)

@@ -56,14 +56,25 @@ def load_onnx(path: str | Path) -> OnnxModel:
 
     initializers = {item.name: numpy_helper.to_array(item) for item in graph_model.graph.initializer}
     tensors = dict(initializers)
-    # the exporter may share one initializer between nodes (equal folded tensors), so names are looked up, not taken
+    # the exporter deduplicates equal tensors: a folded one may be an Identity of another initializer (an all-zero
+    # bias of an untrained BatchNorm equals other zero vectors), so names are resolved and looked up, not taken
+    aliases = {node.output[0]: node.input[0] for node in graph_model.graph.node if node.op_type == "Identity"}
+
+    def resolved(name: str) -> str:
+        while name in aliases:
+            name = aliases[name]
+        return name
+
     used = set()
     for node in graph_model.graph.node:
         match = re.match(r"/shortcuts\.(\d+)/", node.output[0])
         if node.op_type == "Conv" and match and len(node.input) == 3:
-            tensors[f"shortcuts.{match[1]}.0.weight"] = initializers[node.input[1]]
-            tensors[f"shortcuts.{match[1]}.folded_bias"] = initializers[node.input[2]]
-            used.update(node.input[1:])
+            weight, bias = resolved(node.input[1]), resolved(node.input[2])
+            if weight not in initializers or bias not in initializers:
+                raise ValueError(f"{path}: shortcut {match[1]}'s convolution has no stored weight or bias")
+            tensors[f"shortcuts.{match[1]}.0.weight"] = initializers[weight]
+            tensors[f"shortcuts.{match[1]}.folded_bias"] = initializers[bias]
+            used.update((weight, bias))
 
     model = IncepSE(len(classes))
     state = model.state_dict()
