@@ -30,6 +30,8 @@ SUBSET_SEED = 9
 # a class enters the proposed default set when fold 9 holds this many positives and its alarm finds this share
 MINIMUM_POSITIVES = 10
 MINIMUM_SENSITIVITY = 0.5
+# ... and its false alarms on NORM+SR records alone stay at or below this share (a normal patient must stay quiet)
+MAXIMUM_NORMAL_FALSE_ALARMS = 0.01
 
 
 def scores_of(probabilities: np.ndarray, rule: AlarmRule) -> np.ndarray:
@@ -74,12 +76,14 @@ def summary(scores, labels, classes, thresholds, alarm_set) -> dict:
 
 def propose_alarm_set(classes: list[str], validation: list[dict]) -> list[str]:
     """Candidates whose fold-9 alarm finds at least `MINIMUM_SENSITIVITY` of at least `MINIMUM_POSITIVES` cases
-    within the budget (the budget itself holds by construction)."""
+    within the budget (which holds by construction) and raises on at most `MAXIMUM_NORMAL_FALSE_ALARMS` of the
+    NORM+SR records."""
     return [
         code
         for code in CANDIDATE_ALARMS
         if validation[classes.index(code)]["positives"] >= MINIMUM_POSITIVES
         and validation[classes.index(code)]["sensitivity"] >= MINIMUM_SENSITIVITY
+        and validation[classes.index(code)]["normal_false_alarm_share"] <= MAXIMUM_NORMAL_FALSE_ALARMS
     ]
 
 
@@ -129,11 +133,11 @@ def operating_points(
     budgets = [class_budget(code) for code in classes]
     thresholds = [fit_threshold(validation_scores[:, i], validation.labels[:, i], b) for i, b in enumerate(budgets)]
     validation_counts = alarm_counts(validation_scores, validation.labels, thresholds)
-    chosen = list(alarm_set) if alarm_set is not None else propose_alarm_set(classes, validation_counts)
     normal = normal_records(classes, validation.labels)
     for column, row in enumerate(validation_counts):
         raised = validation_scores[normal, column] >= thresholds[column]
         row["normal_false_alarm_share"] = float(raised.mean()) if normal.any() else float("nan")
+    chosen = list(alarm_set) if alarm_set is not None else propose_alarm_set(classes, validation_counts)
     result = {
         "model": str(model_path),
         "model_sha256_12": scorer.digest,

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import augment
 from .data import LEADS
-from .monitoring import CANDIDATE_ALARMS, MINIMUM_POSITIVES, MINIMUM_SENSITIVITY
+from .monitoring import CANDIDATE_ALARMS, MAXIMUM_NORMAL_FALSE_ALARMS, MINIMUM_POSITIVES, MINIMUM_SENSITIVITY
 from .stress import WANDER_STRESS_HZ, WANDER_STRESS_MV
 
 STRESS_NAMES = {
@@ -91,7 +91,8 @@ def monitoring_markdown(points: dict, baseline: dict | None) -> str:
         "## Proposed default alarm set",
         "",
         f"Candidates whose alarm, within its budget, finds at least {MINIMUM_SENSITIVITY:.0%} of at least "
-        f"{MINIMUM_POSITIVES} fold-9 cases: **{', '.join(points['alarm_set'])}**.",
+        f"{MINIMUM_POSITIVES} fold-9 cases and raises on at most {MAXIMUM_NORMAL_FALSE_ALARMS:.0%} of fold-9 NORM+SR "
+        f"records: **{', '.join(points['alarm_set'])}**.",
         "",
         "| fold | records | NORM+SR records | NORM+SR raising any alarm of the set | all records raising any | "
         "AFIB sensitivity | AFIB false alarms |",
