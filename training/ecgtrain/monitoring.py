@@ -24,7 +24,7 @@ CANDIDATE_ALARMS = (
     "AFIB", "AFLT", "SVTAC", "PSVT", "STACH", "SBRAD", "PVC", "BIGU", "TRIGU", "CLBBB", "CRBBB", "2AVB", "3AVB",
     "WPW", "LNGQT", "INJAS", "INJAL", "INJIN", "INJLA", "INJIL", "STE_",
 )
-# the stress subsets: a third AFIB records (the alarm the stress numbers follow), the rest random others
+# the stress subsets: a third drawn from the AFIB records (the alarm the stress numbers follow), the rest at random
 STRESS_RECORDS = 240
 SUBSET_SEED = 9
 # a class enters the proposed default set when fold 9 holds this many positives and its alarm finds this share
@@ -46,7 +46,8 @@ def normal_records(data_classes: list[str], labels: np.ndarray) -> np.ndarray:
 
 
 def stress_subset(labels: np.ndarray, classes: list[str], size: int = STRESS_RECORDS) -> np.ndarray:
-    """Indices of a stress subset of `size` records (fixed seed), sorted: up to a third AFIB records, the rest others."""
+    """Indices of a stress subset of `size` records (fixed seed), sorted: a third drawn from the AFIB records, the
+    rest from all the other records (AFIB ones not drawn first included, so a few more are AFIB)."""
     generator = np.random.default_rng(SUBSET_SEED)
     afib = np.flatnonzero(labels[:, classes.index("AFIB")] == 1)
     afib = generator.choice(afib, size=min(len(afib), size // 3), replace=False)

@@ -133,7 +133,7 @@ def _robustness(points: dict, baseline: dict | None) -> list[str]:
         "",
         "## Robustness (fold-9 stress subset)",
         "",
-        f"{first['records']} fold-9 records (random, a third of them AFIB: {first['afib_positives']} AFIB, "
+        f"{first['records']} fold-9 records (random, a third drawn from AFIB: {first['afib_positives']} AFIB, "
         f"{first['normal_records']} NORM+SR), each stress added in mV to the whole record "
         "with a fixed seed, so every model sees the same noisy records; each model at its own operating points "
         "and with the default set above. Macro AUROC is of the alarm scores (max over the first 14 windows) on "
@@ -170,7 +170,7 @@ def _masked(points: dict) -> list[str]:
         "",
         "## Cost of a masked lead (fold-10 subset)",
         "",
-        f"{clean['records']} fold-10 records (random, a third of them AFIB), one lead's standardised input "
+        f"{clean['records']} fold-10 records (random, a third drawn from AFIB), one lead's standardised input "
         "set to 0 as the daemon does for a lead that is off, at the operating points above.",
         "",
         "| masked lead | macro AUROC | change | AFIB sensitivity | NORM+SR raising any alarm |",

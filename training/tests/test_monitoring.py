@@ -46,11 +46,12 @@ def test_operating_points_are_fitted_measured_and_reported(sample_data, tmp_path
     assert "| AFIB |" in text and "previous model" in text and "muscle noise, 6 dB SNR" in text
 
 
-def test_the_stress_subset_is_a_third_afib_and_fixed():
+def test_the_stress_subset_is_at_least_a_third_afib_and_fixed():
     classes = ["AFIB", "NORM"]
     labels = np.zeros((1000, 2), dtype=np.uint8)
     labels[::7, 0] = 1
     subset = stress_subset(labels, classes, size=300)
     assert len(subset) == 300 and len(set(subset)) == 300
-    assert labels[subset, 0].sum() == 100
+    # a third drawn from AFIB, the rest at random from the remaining records, AFIB among them
+    assert 100 < labels[subset, 0].sum() < 100 + 200 * 0.25
     assert np.array_equal(subset, stress_subset(labels, classes, size=300))
