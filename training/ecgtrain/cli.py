@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from .data import TASKS, DataError
+from .stress import STRESSES
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,6 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     train.add_argument("--pos-weight", default="none", choices=("none", "sqrt"), help="class-imbalance weighting")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--max-records", type=int, default=None, help="use only the first N records (dry runs)")
+    train.add_argument(
+        "--augment", default="", help="artefacts added to training crops: 'all' or a comma-separated subset of "
+        "wander,emg,motion,powerline,scale,mask (docs/training.md gives the ranges)"
+    )
+    train.add_argument("--init-from", default=None, help="start from an exported model's weights (.onnx)")
     train.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     train.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
@@ -43,6 +49,23 @@ def main(argv: list[str] | None = None) -> None:
     evaluate.add_argument("--name", required=True, help="model name, e.g. ecg-incepse-all")
     evaluate.add_argument("--budget", default="", help="one line on the training budget, for the report")
     evaluate.add_argument("--compare", nargs="*", type=Path, default=[], help="other run folders to list (fold 9)")
+    evaluate.add_argument(
+        "--baseline-points", type=Path, default=None,
+        help="another model's operating-points JSON, compared in the report's robustness section",
+    )
+
+    points = commands.add_parser(
+        "operating-points", help="fit alarm thresholds on fold 9 through the alarm rule; measure them clean and stressed"
+    )
+    points.add_argument("--data", required=True, type=Path, help="the .npz written by prepare")
+    points.add_argument("--model", required=True, type=Path, help="an exported model (.onnx)")
+    points.add_argument("--out", required=True, type=Path, help="the JSON to write")
+    points.add_argument("--cache", required=True, type=Path, help="folder for scored windows (reused when present)")
+    points.add_argument("--stresses", default=",".join(STRESSES), help="comma-separated, of " + ", ".join(STRESSES))
+    points.add_argument("--alarm-set", default=None, help="comma-separated classes (default: proposed from fold 9)")
+    points.add_argument("--no-masked-test", action="store_true", help="skip the per-masked-lead fold-10 measurement")
+    points.add_argument("--stress-only", action="store_true", help="only score the stressed windows into the cache")
+    points.add_argument("--test-subset", action="store_true", help="check on the fold-10 stress subset, not all of it")
 
     export = commands.add_parser("export", help="write the ONNX model with metadata and check it against ONNX Runtime")
     export.add_argument("--run", required=True, type=Path, help="run folder holding best.pt and evaluation.json")
@@ -65,6 +88,7 @@ def _run(args: argparse.Namespace) -> None:
         data.save(args.out)
         print(f"{len(data.ecg_id)} records -> {args.out}")
     elif args.command == "train":
+        from .augment import parse_augmentations
         from .data import PtbXl
         from .train import CHECKPOINT, Trainer, TrainConfig
 
@@ -80,6 +104,8 @@ def _run(args: argparse.Namespace) -> None:
             pos_weight=args.pos_weight,
             seed=args.seed,
             max_records=args.max_records,
+            augment=",".join(parse_augmentations(args.augment)),
+            init_from=args.init_from,
         )
         trainer = Trainer(config, PtbXl.load(args.data), args.out, args.device)
         if args.resume:
@@ -93,7 +119,23 @@ def _run(args: argparse.Namespace) -> None:
     elif args.command == "evaluate":
         from .report import evaluate_run
 
-        evaluate_run(args.data, args.run, args.out, args.name, args.budget, tuple(args.compare))
+        evaluate_run(
+            args.data, args.run, args.out, args.name, args.budget, tuple(args.compare), args.baseline_points
+        )
+    elif args.command == "operating-points":
+        from .monitoring import operating_points
+
+        operating_points(
+            args.data,
+            args.model,
+            args.out,
+            args.cache,
+            stresses=tuple(name for name in args.stresses.split(",") if name),
+            alarm_set=tuple(args.alarm_set.split(",")) if args.alarm_set else None,
+            masked_test=not args.no_masked_test,
+            stress_only=args.stress_only,
+            test_subset_only=args.test_subset,
+        )
     elif args.command == "export":
         from .export import export_run
 

@@ -20,6 +20,8 @@ from .model import IncepSE
 
 OPSET = 18
 FORMAT_VERSION = "1"
+# how the model was trained to see a lead that is off: its standardised input set to 0 (docs/model-format.md)
+LEAD_MASKING = "zero-standardized"
 PARITY_TOLERANCE = 1e-5
 ENGINE_OPS = frozenset(
     {
@@ -95,7 +97,7 @@ def metadata(checkpoint: dict, evaluation: dict) -> dict[str, str]:
         {"code": code, "description": description}
         for code, description in zip(checkpoint["classes"], checkpoint["descriptions"])
     ]
-    return {
+    keys = {
         "ecg.format_version": FORMAT_VERSION,
         "ecg.architecture": "IncepSE",
         "ecg.task": config["task"],
@@ -109,6 +111,16 @@ def metadata(checkpoint: dict, evaluation: dict) -> dict[str, str]:
         "ecg.preprocessing": json.dumps(preprocessing.steps()),
         "ecg.provenance": json.dumps(evaluation["provenance"]),
     }
+    if "alarm" in evaluation:
+        alarm = evaluation["alarm"]
+        keys["ecg.alarm_thresholds"] = json.dumps({code: float(f"{t:.6g}") for code, t in alarm["thresholds"].items()})
+        keys["ecg.alarm_rules"] = json.dumps(alarm["rule"])
+        keys["ecg.alarm_budget"] = json.dumps(
+            {"criterion": alarm["criterion"], "validation": "PTB-XL 1.0.3 fold 9", "false_alarm_share": alarm["budget"]}
+        )
+    if evaluation.get("lead_masking"):
+        keys["ecg.lead_masking"] = LEAD_MASKING
+    return keys
 
 
 def export_run(run: str | Path, out: str | Path) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import subprocess
 from dataclasses import fields
@@ -12,12 +13,17 @@ import numpy as np
 import torch
 
 from .data import TEST_FOLDS, TRAIN_FOLDS, VALIDATION_FOLDS, PtbXl
-from .evaluate import class_aurocs, macro_auroc, plot_roc, predict_records
+from .evaluate import class_aurocs, macro_auroc, plot_roc, window_starts
+from .export import export_onnx
+from .stress import scoring_session
 from .model import IncepSE, Preprocessing
 from .thresholds import class_counts, fit_thresholds
+from .report_monitoring import monitoring_markdown
 from .train import TrainConfig
 
 DATA_NAME = "PTB-XL 1.0.3, 100 Hz"
+SCORES = "scores.npz"
+OPERATING_POINTS = "operating-points.json"
 THRESHOLD_CRITERION = "per class, the probability maximising Youden's J (sensitivity + specificity - 1) on fold 9"
 # macro AUROC of the PTB-XL benchmark's inception1d (Strodthoff et al., 2020, Table 3) and of IncepSE's paper
 REFERENCE_AUROC = {
@@ -30,11 +36,42 @@ REFERENCE_AUROC = {
 }
 
 
-def scored(model: IncepSE, preprocessing: Preprocessing, data: PtbXl, task: str, folds, window: int, hop: int):
-    """Labels and max-aggregated window probabilities of the records of `folds` that carry a label of `task`."""
-    split = data.split(task, folds)
-    records = torch.from_numpy(preprocessing.apply(split.millivolts()))
-    return split, predict_records(model, records, window, hop)
+def cached_scores(run: Path, model, preprocessing, data, task, window, hop):
+    """Max-aggregated window probabilities of the task's records of folds 9 and 10, kept in the run folder (`SCORES`) for the checkpoint it was computed from, so
+    that the report can be rebuilt (e.g. once operating points exist) without scoring again."""
+    digest = hashlib.sha256((run / "best.pt").read_bytes()).hexdigest()
+    path = run / SCORES
+    validation, test = data.split(task, VALIDATION_FOLDS), data.split(task, TEST_FOLDS)
+    if path.is_file():
+        with np.load(path) as stored:
+            if str(stored["checkpoint_sha256"]) == digest:
+                return validation, stored["validation"], test, stored["test"]
+    # scored with ONNX Runtime on the exported graph (the file that ships), about twice as fast as PyTorch on CPU
+    graph = run / "scoring.onnx"
+    export_onnx(model, graph, {})
+    session = scoring_session(graph)
+
+    def probabilities(split):
+        inputs = preprocessing.apply(split.millivolts())
+        starts = window_starts(inputs.shape[2], window, hop)
+        logits = np.stack(
+            [
+                np.concatenate(
+                    [
+                        session.run(["logits"], {"input": np.ascontiguousarray(inputs[i : i + 512, :, s : s + window])})[0]
+                        for i in range(0, len(inputs), 512)
+                    ]
+                )
+                for s in starts
+            ]
+        )
+        # max over windows commutes with the sigmoid, which is monotonic
+        return 1.0 / (1.0 + np.exp(-logits.max(axis=0).astype(np.float64)))
+
+    validation_probabilities = probabilities(validation)
+    test_probabilities = probabilities(test)
+    np.savez(path, checkpoint_sha256=np.array(digest), validation=validation_probabilities, test=test_probabilities)
+    return validation, validation_probabilities, test, test_probabilities
 
 
 def variant_summary(run: str | Path) -> dict:
@@ -54,11 +91,20 @@ def variant_summary(run: str | Path) -> dict:
 
 
 def evaluate_run(
-    data_path: str | Path, run: str | Path, out: str | Path, name: str, budget: str = "", compare: tuple = ()
+    data_path: str | Path,
+    run: str | Path,
+    out: str | Path,
+    name: str,
+    budget: str = "",
+    compare: tuple = (),
+    baseline_points: str | Path | None = None,
 ) -> dict:
     """Evaluates a run's best checkpoint and writes `evaluation.json` (run folder), `<name>.md` and
     `<name>-roc.png` (out folder). `compare`: other run folders whose fold-9 results the report lists beside this
-    one's (the variants the choice was made among). Returns the evaluation."""
+    one's (the variants the choice was made among). When the run folder holds `operating-points.json` (written by
+    the `operating-points` command for this run's exported model), the alarm operating points go into the
+    evaluation (and so into the export) and the report; `baseline_points`: another model's such file, compared in
+    the robustness section. Returns the evaluation."""
     run, out = Path(run), Path(out)
     if not (run / "best.pt").is_file():
         raise FileNotFoundError(f"{run / 'best.pt'} not found: train the run first")
@@ -70,9 +116,10 @@ def evaluate_run(
     data = PtbXl.load(data_path)
     window, hop, task = config["window_samples"], config["hop_samples"], config["task"]
 
-    validation, validation_probabilities = scored(model, preprocessing, data, task, VALIDATION_FOLDS, window, hop)
+    validation, validation_probabilities, test, test_probabilities = cached_scores(
+        run, model, preprocessing, data, task, window, hop
+    )
     thresholds, fitted = fit_thresholds(validation.labels, validation_probabilities)
-    test, test_probabilities = scored(model, preprocessing, data, task, TEST_FOLDS, window, hop)
     aurocs = class_aurocs(test.labels, test_probabilities)
     counts = class_counts(test.labels, test_probabilities, thresholds)
     test_auroc = macro_auroc(test.labels, test_probabilities)
@@ -123,8 +170,25 @@ def evaluate_run(
             "code_revision": _revision(),
         },
     }
+    points_path = run / OPERATING_POINTS
+    if points_path.is_file():
+        points = json.loads(points_path.read_text())
+        if points["classes"] != test.classes:
+            raise ValueError(f"{points_path}: classes differ from the run's")
+        evaluation["alarm"] = {
+            "thresholds": dict(zip(points["classes"], points["thresholds"])),
+            "budget": dict(zip(points["classes"], points["budgets"])),
+            "rule": points["rule"],
+            "criterion": points["budget_criterion"],
+            "alarm_set": points["alarm_set"],
+        }
+    evaluation["lead_masking"] = "mask" in config.get("augment", "").split(",")
     (run / "evaluation.json").write_text(json.dumps(evaluation, indent=1))
-    (out / f"{name}.md").write_text(markdown(evaluation, checkpoint, preprocessing))
+    report = markdown(evaluation, checkpoint, preprocessing)
+    if points_path.is_file():
+        baseline = json.loads(Path(baseline_points).read_text()) if baseline_points else None
+        report += monitoring_markdown(points, baseline)
+    (out / f"{name}.md").write_text(report)
     print(f"{name}: fold-10 macro AUROC {test_auroc:.4f} (fold 9: {validation_auroc:.4f})")
     return evaluation
 
@@ -166,6 +230,15 @@ def markdown(evaluation: dict, checkpoint: dict, preprocessing: Preprocessing) -
         f"warm-up epochs then cosine decay, {config['epochs']} epochs, seed {config['seed']}; class weighting: "
         f"{config['pos_weight']}.",
         f"- Kept: epoch {checkpoint['epoch']}, the best fold-9 macro AUROC.",
+    ]
+    if config.get("init_from"):
+        lines.append(
+            f"- Fine-tuned from `{config['init_from']}` (its weights and its preprocessing statistics), not trained "
+            "from random weights."
+        )
+    if config.get("augment"):
+        lines.append(f"- Augmentations on every training crop: {config['augment']} (section below).")
+    lines += [
         f"- Class imbalance: positives per class in training range from {positives.min()} to {positives.max()} "
         f"({positives.min() / train_records:.2%} to {positives.max() / train_records:.1%} of records).",
     ]

@@ -19,13 +19,19 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from .augment import Augmenter, parse_augmentations
 from .data import TRAIN_FOLDS, VALIDATION_FOLDS, PtbXl, Split
 from .evaluate import macro_auroc, predict_records
 from .model import IncepSE, Preprocessing
+from .onnx_weights import calibrate_shortcuts, load_onnx
 
 CHECKPOINT = "checkpoint.pt"
 BEST = "best.pt"
 HISTORY = "history.jsonl"
+# the model of every epoch, beside best.pt, so an epoch other than the fold-9 AUROC's best can be chosen later
+EPOCH_MODEL = "epoch-{}.pt"
+# training records whose first window calibrates the shortcut BatchNorms of a model loaded from ONNX
+CALIBRATION_RECORDS = 1024
 
 
 @dataclass
@@ -45,6 +51,10 @@ class TrainConfig:
     pos_weight: str = "none"
     seed: int = 0
     max_records: int | None = None
+    # comma-separated names from augment.AUGMENTATIONS ("" = none), added to every training crop's millivolts
+    augment: str = ""
+    # an exported model (.onnx) whose weights and preprocessing the run starts from, instead of random ones
+    init_from: str | None = None
 
 
 def seed_everything(seed: int) -> None:
@@ -105,14 +115,33 @@ class Trainer:
         self.classes, self.descriptions = train.classes, train.descriptions
         self.train_positives = train.labels.sum(axis=0).tolist()
         train_millivolts = train.millivolts()
-        self.preprocessing = Preprocessing.fit(train_millivolts, config.highpass_hz)
+        initial = load_onnx(config.init_from) if config.init_from else None
+        if initial is not None:
+            if initial.classes != self.classes:
+                raise ValueError(f"{config.init_from} has classes {initial.classes}, the task has {self.classes}")
+            if config.highpass_hz:
+                raise ValueError(f"{config.init_from} standardises only; --highpass-hz cannot be added to it")
+            # the loaded weights expect the statistics they were trained with
+            self.preprocessing = initial.preprocessing
+        else:
+            self.preprocessing = Preprocessing.fit(train_millivolts, config.highpass_hz)
+        self.augmenter = Augmenter(parse_augmentations(config.augment)) if config.augment else None
+        if self.augmenter and self.preprocessing.sos is not None:
+            # crops are turned back into millivolts by inverting the standardisation, which a filter would break
+            raise ValueError("augmentations need preprocessing without a high-pass filter")
         self.train_x = torch.from_numpy(self.preprocessing.apply(train_millivolts)).to(self.device)
         del train_millivolts
         self.train_y = torch.from_numpy(train.labels.astype(np.float32)).to(self.device)
         self.validation_x = torch.from_numpy(self.preprocessing.apply(validation.millivolts())).to(self.device)
         self.validation_y = validation.labels
 
-        self.model = IncepSE(len(self.classes)).to(self.device)
+        if initial is not None:
+            calibrate_shortcuts(initial.model, self.train_x[:CALIBRATION_RECORDS, :, : config.window_samples].cpu())
+            self.model = initial.model.to(self.device)
+        else:
+            self.model = IncepSE(len(self.classes)).to(self.device)
+        self.mean = torch.tensor(self.preprocessing.mean, dtype=torch.float32, device=self.device)[:, None]
+        self.std = torch.tensor(self.preprocessing.std, dtype=torch.float32, device=self.device)[:, None]
         weights = positive_weights(train.labels, config.pos_weight)
         pos_weight = None if weights is None else torch.tensor(weights, dtype=torch.float32, device=self.device)
         self.loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
@@ -168,6 +197,7 @@ class Trainer:
             if score > self.best_auroc or self.epoch == 1:
                 self.best_auroc = max(self.best_auroc, score)
                 self._save(self.out_dir / BEST, self._model_state())
+            self._save(self.out_dir / EPOCH_MODEL.format(self.epoch), self._model_state())
             self._save(self.out_dir / CHECKPOINT, self._training_state())
             with open(self.out_dir / HISTORY, "a") as log:
                 log.write(json.dumps(record) + "\n")
@@ -188,6 +218,8 @@ class Trainer:
             crops = random_crops(
                 self.train_x, batch.to(self.device), starts[batch].to(self.device), config.window_samples
             )
+            if self.augmenter:
+                crops = self._augmented(crops)
             loss = self.loss(self.model(crops), self.train_y[batch.to(self.device)])
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -198,6 +230,11 @@ class Trainer:
             if progress and step % 20 == 0:
                 bar.set_postfix(loss=f"{loss.item():.4f}", val_auroc=f"{self._last_auroc():.4f}")
         return float(total.item()) / self.steps_per_epoch
+
+    def _augmented(self, crops: torch.Tensor) -> torch.Tensor:
+        """Standardised crops → millivolts → artefacts → standardised, masked leads set to 0 as the daemon does."""
+        millivolts, masked = self.augmenter(crops * self.std + self.mean, self.generator)
+        return ((millivolts - self.mean) / self.std).masked_fill(masked[:, :, None], 0.0)
 
     def _last_auroc(self) -> float:
         return self.history[-1]["validation_macro_auroc"] if self.history else float("nan")

@@ -57,3 +57,35 @@ class WithTanh(torch.nn.Module):
 def test_an_operator_the_engine_lacks_fails_the_export_naming_it(tmp_path):
     with pytest.raises(ExportError, match="Tanh"):
         export_onnx(WithTanh(), tmp_path / "bad.onnx", {})
+
+
+def test_alarm_operating_points_and_lead_masking_become_metadata_keys():
+    import json
+
+    from ecgtrain.export import metadata
+
+    checkpoint = {
+        "config": {"task": "all", "window_samples": 250},
+        "preprocessing": {"mean": [0.0] * 12, "std": [1.0] * 12},
+        "classes": ["AFIB", "INJAS"],
+        "descriptions": ["atrial fibrillation", "subendocardial injury in anteroseptal leads"],
+    }
+    evaluation = {"thresholds": [0.2, 0.1], "provenance": {}}
+    plain = metadata(checkpoint, evaluation)
+    assert not {"ecg.alarm_thresholds", "ecg.alarm_rules", "ecg.alarm_budget", "ecg.lead_masking"} & set(plain)
+    rule = {"window_seconds": 2.5, "hop_seconds": 0.5, "span_seconds": 10.0, "aggregation": "max", "confirm_count": 3}
+    evaluation |= {
+        "alarm": {
+            "thresholds": {"AFIB": 0.612345678, "INJAS": 0.9},
+            "budget": {"AFIB": 0.01, "INJAS": 0.005},
+            "rule": rule,
+            "criterion": "lowest threshold within the budget",
+        },
+        "lead_masking": True,
+    }
+    keys = metadata(checkpoint, evaluation)
+    assert json.loads(keys["ecg.alarm_thresholds"]) == {"AFIB": 0.612346, "INJAS": 0.9}
+    assert json.loads(keys["ecg.alarm_rules"]) == rule
+    budget = json.loads(keys["ecg.alarm_budget"])
+    assert budget["false_alarm_share"] == {"AFIB": 0.01, "INJAS": 0.005} and "fold 9" in budget["validation"]
+    assert keys["ecg.lead_masking"] == "zero-standardized"
