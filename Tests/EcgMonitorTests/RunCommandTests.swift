@@ -86,12 +86,14 @@ import Testing
         #expect(error?.description.contains("2.5 s (250 samples)") == true)
     }
 
-    @Test func rulesTakeTheModelsThresholdsUnlessConfigured() throws {
+    @Test func rulesTakeTheModelsAlarmOperatingPointsUnlessConfigured() throws {
         var config = Self.defaultConfig
         let binding = try ModelBinding(config: config)
         #expect(binding.name == "ecg-incepse-all")
         let afib = try #require(binding.model.config.classes.firstIndex { $0.code == "AFIB" })
-        #expect(try binding.rules(config).classRules[afib]?.threshold == Float(binding.model.config.thresholds[afib]))
+        let operatingPoint = try #require(binding.model.config.alarmThresholds[afib])
+        #expect(operatingPoint != binding.model.config.thresholds[afib])
+        #expect(try binding.rules(config).classRules[afib]?.threshold == Float(operatingPoint))
         config.alarms.thresholds["AFIB"] = 0.75
         #expect(try binding.rules(config).classRules[afib]?.threshold == 0.75)
         config.alarms.classes["NOPE"] = .high

@@ -70,8 +70,8 @@ import Testing
         }
         let classes = high.classes
         let imi = try #require(classes.firstIndex(of: "IMI"))
-        // Its PTB-XL label is IMI; both versions find it over the model's threshold (0.366).
-        #expect(high.aggregate.probabilities[imi] > 0.5 && low.aggregate.probabilities[imi] > 0.5)
+        // Its PTB-XL label is IMI; both versions find it over the model's record-level threshold (0.365).
+        #expect(high.aggregate.probabilities[imi] > 0.4 && low.aggregate.probabilities[imi] > 0.4)
     }
 
     @Test func hopMustBeAWholeNumberOfModelSamples() throws {
