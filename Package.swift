@@ -104,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "ecg-monitor",
             dependencies: [
-                "Alarms", "Beats", "Benchmarks", "Model", "Monitor", "Producers", "Stream", "Systemd", argumentParser, logging,
+                "Alarms", "Beats", "Benchmarks", "Model", "Monitor", "Producers", "Stream", "Systemd", argumentParser,
+                logging,
             ],
             swiftSettings: swiftSettings
         ),

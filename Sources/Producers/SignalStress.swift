@@ -31,7 +31,8 @@ public enum SignalStress: Sendable, Equatable, CustomStringConvertible {
         }
         switch parts[0] {
         case "wander" where parts.count == 3:
-            self = .baselineWander(amplitudeMillivolts: try number(1, "amplitude"), frequencyHz: try number(2, "frequency"))
+            self = .baselineWander(
+                amplitudeMillivolts: try number(1, "amplitude"), frequencyHz: try number(2, "frequency"))
         case "muscle" where parts.count == 2:
             self = .muscleNoise(snrDecibels: try number(1, "SNR"))
         case "powerline" where parts.count == 3:
@@ -82,12 +83,15 @@ public enum SignalStress: Sendable, Equatable, CustomStringConvertible {
             switch self {
             case .baselineWander(let amplitude, let frequency), .powerline(let amplitude, let frequency):
                 let phase = Double.random(in: 0..<(2 * Double.pi), using: &generator)
-                disturbance = digital.indices.map { amplitude * sin(2 * Double.pi * frequency * Double($0) / rate + phase) }
+                disturbance = digital.indices.map {
+                    amplitude * sin(2 * Double.pi * frequency * Double($0) / rate + phase)
+                }
             case .muscleNoise(let snr):
                 let millivolts = digital.map { (Double($0) - baseline) / gain }
                 let mean = millivolts.reduce(0, +) / Double(max(1, millivolts.count))
                 let power = millivolts.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(max(1, millivolts.count))
-                disturbance = Self.muscle(count: digital.count, rateHz: rate, power: power / pow(10, snr / 10), using: &generator)
+                disturbance = Self.muscle(
+                    count: digital.count, rateHz: rate, power: power / pow(10, snr / 10), using: &generator)
             case .leadOff(let off):
                 guard off == lead else { continue }
                 disturbance = digital.map { -(Double($0) - baseline) / gain }

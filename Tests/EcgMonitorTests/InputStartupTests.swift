@@ -17,8 +17,10 @@ import Testing
     ])
     func unpollableStandardInputIsReadOrRefusedByName(redirection: String, message: String) async throws {
         let daemon = try DaemonProcess(
-            ["-c", #"exec "$0" run --stdin --alerts json --model "$1" "# + redirection,
-             try DaemonProcess.binaryPath(), DaemonTestSupport.defaultModelPath],
+            [
+                "-c", #"exec "$0" run --stdin --alerts json --model "$1" "# + redirection,
+                try DaemonProcess.binaryPath(), DaemonTestSupport.defaultModelPath,
+            ],
             executable: "/bin/sh"
         )
         #expect(try await daemon.waitForExit() == 1)
@@ -30,7 +32,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let daemon = try DaemonProcess(
             [
-                "-c", #""$0" simulate --rhythm sinus --seconds 6 --speed max > "$2/s.bin" && "#
+                "-c",
+                #""$0" simulate --rhythm sinus --seconds 6 --speed max > "$2/s.bin" && "#
                     + #"exec "$0" run --stdin --alerts json --model "$1" < "$2/s.bin""#,
                 try DaemonProcess.binaryPath(), DaemonTestSupport.defaultModelPath, directory,
             ],
@@ -50,7 +53,8 @@ import Testing
         let record = try DaemonTestSupport.samplePath("12-lead-ecg-classifier/A0003")
         let daemon = try DaemonProcess(
             [
-                "-c", #""$0" replay "$1" --loop --seconds 60 --speed max | "#
+                "-c",
+                #""$0" replay "$1" --loop --seconds 60 --speed max | "#
                     + #""$0" run --stdin --alerts json --model "$2""#,
                 try DaemonProcess.binaryPath(), record, DaemonTestSupport.defaultModelPath,
             ],
@@ -82,8 +86,10 @@ import Testing
         try await daemon.errors.wait("readiness") { lines in lines.contains { $0.text.contains("ecg-monitor ready") } }
         let record = try DaemonTestSupport.samplePath("12-lead-ecg-classifier/A0003")
         let replay = try DaemonProcess(
-            ["replay", record, "--live", "--speed", "max", "--loop", "--seconds", "30", "--parallel", "4",
-             "--socket", socket]
+            [
+                "replay", record, "--live", "--speed", "max", "--loop", "--seconds", "30", "--parallel", "4",
+                "--socket", socket,
+            ]
         )
         #expect(try await replay.waitForExit() == 0)
         try await daemon.output.wait("the degraded alarm") { lines in

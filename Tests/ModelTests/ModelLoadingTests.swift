@@ -8,7 +8,9 @@ import Testing
     /// What `Model(contentsOf:)` reports for a bad fixture, after checking that the error names the file first.
     private func problem(loading fixture: String, sourceLocation: SourceLocation = #_sourceLocation) -> ModelError? {
         let path = Fixtures.path(fixture)
-        let error = #expect(throws: ModelError.self, sourceLocation: sourceLocation) { try CompiledModel(contentsOf: path) }
+        let error = #expect(throws: ModelError.self, sourceLocation: sourceLocation) {
+            try CompiledModel(contentsOf: path)
+        }
         guard case .badFile(let named, let problem) = error else {
             Issue.record(
                 "expected an error naming the file, got \(String(describing: error))", sourceLocation: sourceLocation)

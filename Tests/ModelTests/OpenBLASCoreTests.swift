@@ -7,19 +7,21 @@ import Testing
     static let avx512 = avx2.union(["avx512f", "avx512cd", "avx512bw", "avx512vl", "avx512dq"])
     static let avx512BF16 = avx512.union(["avx512_bf16"])
 
-    @Test(arguments: [
-        ("Prescott", avx2, "Haswell"), ("Prescott", avx512, "SkylakeX"), ("Prescott", avx512BF16, "Cooperlake"),
-        ("Core2", avx2, "Haswell"), ("Nehalem", avx512BF16, "Cooperlake"), ("Sandybridge", avx2, "Haswell"),
-    ] as [(String, Set<String>, String)])
+    @Test(
+        arguments: [
+            ("Prescott", avx2, "Haswell"), ("Prescott", avx512, "SkylakeX"), ("Prescott", avx512BF16, "Cooperlake"),
+            ("Core2", avx2, "Haswell"), ("Nehalem", avx512BF16, "Cooperlake"), ("Sandybridge", avx2, "Haswell"),
+        ] as [(String, Set<String>, String)])
     func aFallbackCoreOnABetterCPUIsReplaced(core: String, flags: Set<String>, expected: String) {
         let check = OpenBLASCore(coreName: core, cpuFlags: flags)
         #expect(check.recommendedCoreType == expected)
     }
 
-    @Test(arguments: [
-        ("Haswell", avx2), ("SkylakeX", avx512), ("Cooperlake", avx512BF16), ("Zen", avx2), ("Haswell", avx512BF16),
-        ("Prescott", ["sse3", "avx"]), ("SomeFutureCore", avx512BF16), ("", avx2),
-    ] as [(String, Set<String>)])
+    @Test(
+        arguments: [
+            ("Haswell", avx2), ("SkylakeX", avx512), ("Cooperlake", avx512BF16), ("Zen", avx2), ("Haswell", avx512BF16),
+            ("Prescott", ["sse3", "avx"]), ("SomeFutureCore", avx512BF16), ("", avx2),
+        ] as [(String, Set<String>)])
     func aRecognisedCoreOrAnOldCPUIsLeftAlone(core: String, flags: Set<String>) {
         #expect(OpenBLASCore(coreName: core, cpuFlags: flags).recommendedCoreType == nil)
     }

@@ -56,7 +56,8 @@ package struct NpyArray: Equatable {
         }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard let descr = Self.value(of: "descr", in: header), descr == "'<f4'" else {
-            throw .badNpy(path: path, reason: "dtype must be little-endian float32 ('<f4'), header says \(header.escapedForLog)")
+            throw .badNpy(
+                path: path, reason: "dtype must be little-endian float32 ('<f4'), header says \(header.escapedForLog)")
         }
         guard Self.value(of: "fortran_order", in: header) == "False" else {
             throw .badNpy(path: path, reason: "Fortran-ordered arrays are not supported")

@@ -189,7 +189,8 @@ final class IngestService: Service {
             }
         }
         if connected == 0 || errno == EAGAIN {
-            throw IngestError.socket(reason: "\(path) is in use: another process accepts connections on it; stop it first")
+            throw IngestError.socket(
+                reason: "\(path) is in use: another process accepts connections on it; stop it first")
         }
     }
 
