@@ -40,7 +40,7 @@ export OPENBLAS_NUM_THREADS=1
 OUT=.build/fuzz
 SAMPLES=${SAMPLES:-../shared/ecg-samples}
 FIXTURES=Tests/ModelTests/Fixtures
-FLAGS=(-parse-as-library -sanitize=fuzzer,address -O -use-ld=lld -I "$OUT/modules")
+FLAGS=(-parse-as-library -package-name ecg_monitor -sanitize=fuzzer,address -O -use-ld=lld -I "$OUT/modules")
 mkdir -p "$OUT/modules" "$OUT/bin"
 
 # Rebuilds $1 when it is missing or older than any of the files after it.
@@ -76,7 +76,7 @@ build_target() {
 
 needs() { local wanted; for wanted in "$@"; do [[ " ${TARGETS[*]} " == *" $wanted "* ]] && return 0; done; return 1; }
 
-if needs stream-header frame-decoder wfdb-record; then build_module Stream; fi
+if needs stream-header frame-decoder wfdb-record npy; then build_module Stream; fi
 if needs model model-config; then build_module Model -I Sources/COpenBLAS; fi
 for target in "${TARGETS[@]}"; do
     case "$target" in
@@ -86,8 +86,10 @@ for target in "${TARGETS[@]}"; do
         model) build_target "$target" ModelFuzz.swift "$OUT/modules/libModel.a" -I Sources/COpenBLAS -lopenblas ;;
         model-config)
             build_target "$target" ModelConfigFuzz.swift "$OUT/modules/libModel.a" -I Sources/COpenBLAS -lopenblas ;;
-        # The reader lives in the executable target, which cannot be imported; its two files compile in directly.
-        npy) build_target "$target" NpyArrayFuzz.swift Sources/Monitor/Inference/NpyArray.swift Sources/Monitor/Inference/InputError.swift ;;
+        # The reader's two files compile in directly, without the rest of Monitor (NIO, configuration, ...).
+        npy)
+            build_target "$target" NpyArrayFuzz.swift Sources/Monitor/Inference/NpyArray.swift \
+                Sources/Monitor/Inference/InputError.swift "$OUT/modules/libStream.a" ;;
         *) echo "fuzz: unknown target $target (known: ${ALL_TARGETS[*]})" >&2; exit 2 ;;
     esac
 done
