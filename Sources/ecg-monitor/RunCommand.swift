@@ -64,8 +64,12 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The journal when standard error is connected to it (systemd sets `JOURNAL_STREAM` to its device and
-    /// inode), else standard error.
+    /// inode), else standard error; either way behind ``EscapingLogHandler``, as records carry client text.
     static func logHandler(label: String) -> any LogHandler {
+        EscapingLogHandler(wrapping: sink(label: label))
+    }
+
+    private static func sink(label: String) -> any LogHandler {
         guard let stream = getenv("JOURNAL_STREAM").map({ String(cString: $0) }) else {
             return StreamLogHandler.standardError(label: label)
         }

@@ -115,14 +115,20 @@ import Testing
     @Test func logsGoToStandardErrorUnlessItIsTheJournalStream() async {
         await #expect(processExitsWith: .success) {
             unsetenv("JOURNAL_STREAM")
-            guard RunCommand.logHandler(label: "x") is StreamLogHandler else { exit(2) }
+            guard (RunCommand.logHandler(label: "x") as? EscapingLogHandler)?.wrapped is StreamLogHandler else {
+                exit(2)
+            }
             // A JOURNAL_STREAM that is not this process's standard error (inherited from a parent) is ignored.
             setenv("JOURNAL_STREAM", "1:1", 1)
-            guard RunCommand.logHandler(label: "x") is StreamLogHandler else { exit(3) }
+            guard (RunCommand.logHandler(label: "x") as? EscapingLogHandler)?.wrapped is StreamLogHandler else {
+                exit(3)
+            }
             var status = stat()
             guard fstat(STDERR_FILENO, &status) == 0 else { exit(4) }
             setenv("JOURNAL_STREAM", "\(status.st_dev):\(status.st_ino)", 1)
-            guard RunCommand.logHandler(label: "x") is JournalLogHandler else { exit(5) }
+            guard (RunCommand.logHandler(label: "x") as? EscapingLogHandler)?.wrapped is JournalLogHandler else {
+                exit(5)
+            }
         }
     }
 
