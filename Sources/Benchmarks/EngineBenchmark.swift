@@ -31,6 +31,8 @@ package struct EngineBenchmark {
         package var sgemmPeakGflopsPerThread: Double
         package var fractionOfPeak: Double
         package var loadAverage: Double?
+        /// The OpenBLAS kernels in use (`openblas_get_corename`): a generic fallback core explains a slow run.
+        package var blasCore: String
 
         enum CodingKeys: String, CodingKey {
             case engine, batch, time, threads, seconds, calls
@@ -42,6 +44,7 @@ package struct EngineBenchmark {
             case sgemmPeakGflopsPerThread = "sgemm_peak_gflops_per_thread"
             case fractionOfPeak = "fraction_of_peak"
             case loadAverage = "load_average_1m"
+            case blasCore = "blas_core"
         }
     }
 
@@ -113,7 +116,8 @@ package struct EngineBenchmark {
             windowsPerSecond: windowsPerSecond, windowsPerCpuSecond: windowsPerCpuSecond,
             latencyMs: Report.Latency(p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99)),
             mflopPerWindow: flops / 1e6, achievedGflops: achieved, sgemmPeakGflopsPerThread: peak,
-            fractionOfPeak: peak > 0 ? achieved / (peak * Double(threads)) : 0, loadAverage: Self.loadAverage())
+            fractionOfPeak: peak > 0 ? achieved / (peak * Double(threads)) : 0, loadAverage: Self.loadAverage(),
+            blasCore: BLAS.coreName)
     }
 
     /// Runs `threads` workers for `seconds`; returns each worker's call durations in seconds, wall-clock and

@@ -2,6 +2,7 @@ import Alarms
 import ArgumentParser
 import Glibc
 import Logging
+import Model
 import Monitor
 import Systemd
 
@@ -52,8 +53,22 @@ struct RunCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         // Until the reload service traps SIGHUP, a hangup must not end the process.
         signal(SIGHUP, SIG_IGN)
+        // Before anything else runs: a re-execution with OPENBLAS_CORETYPE set replaces the process.
+        let blas = OpenBLASRelaunch.relaunchIfNeeded()
         LoggingSystem.bootstrap(Self.logHandler)
         let logger = Logger(label: "ecg-monitor")
+        switch blas {
+        case .notNeeded(let core), .alreadySet(_, let core):
+            logger.info("OpenBLAS kernels", metadata: ["ecg.blas_core": "\(core.coreName)"])
+        case .failed(let errno, let core):
+            logger.warning(
+                "OpenBLAS runs generic kernels; re-executing with better ones failed",
+                metadata: [
+                    "ecg.blas_core": "\(core.coreName)", "ecg.errno": "\(errno)",
+                    "ecg.recommended": "\(core.recommendedCoreType ?? "")",
+                ]
+            )
+        }
         do {
             let runtime = try await DaemonRuntime.start(configPath: config, overrides: overrides, logger: logger)
             try await runtime.run()
