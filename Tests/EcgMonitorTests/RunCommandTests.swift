@@ -109,7 +109,9 @@ import Testing
         #expect(Config.defaults.keysNeedingRestart(comparedWith: fresh).isEmpty)
         fresh.inference.workers = 3
         fresh.technical.flatLineMillivolts = 0.05
-        #expect(Config.defaults.keysNeedingRestart(comparedWith: fresh) == ["inference", "technical.flat_line_mv"])
+        #expect(
+            Config.defaults.keysNeedingRestart(comparedWith: fresh) == ["inference.workers", "technical.flat_line_mv"]
+        )
     }
 
     @Test func logsGoToStandardErrorUnlessItIsTheJournalStream() async {
