@@ -51,6 +51,28 @@ import Testing
         #expect(pop(queue).isEmpty)
     }
 
+    @Test func recordedStreamWaitsForItsQueuedWindowAndAHeldWindowReplacedIsCounted() throws {
+        let queue = try WindowQueue(capacity: 2, windowValueCount: 10, shardCount: 1)
+        let publisher = try queue.open(streamID: "s")
+        let factory = try WindowFactory(streamID: "s")
+        let resumed = Atomic<Int>(0)
+        let resume: @Sendable () -> Void = { resumed.add(1, ordering: .relaxed) }
+        var published: [Bool] = []
+        for value in [1, 2] as [Float] {
+            try factory.complete(value) { published.append(publisher.publishUnlessPending($0, resume: resume)) }
+        }
+        #expect(published == [true, false], "the second window is held while the first is queued")
+        try factory.complete(3) { publisher.replaceHeld(with: $0) }
+        #expect(resumed.load(ordering: .relaxed) == 0)
+        let first = pop(queue)
+        #expect(first.map(\.1) == [Array(repeating: 1, count: 10)])
+        #expect(resumed.load(ordering: .relaxed) == 1, "taking the queued window resumes the stream")
+        #expect(publisher.publishHeld(resume: resume))
+        let second = pop(queue)
+        #expect(second.map(\.1) == [Array(repeating: 3, count: 10)] && second.first?.0.skippedBefore == 1)
+        #expect(queue.statistics.skipped == 1)
+    }
+
     @Test func newestWindowWinsAndTheSkipIsCounted() throws {
         let queue = try WindowQueue(capacity: 2, windowValueCount: 10, shardCount: 1)
         let publisher = try queue.open(streamID: "s")

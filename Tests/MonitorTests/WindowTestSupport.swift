@@ -36,6 +36,11 @@ final class WindowFactory {
 
     /// Completes one window of `value`s and publishes it.
     func publish(_ value: Float, to publisher: WindowQueue.Publisher) throws {
+        try complete(value) { window in publisher.publish(window) }
+    }
+
+    /// Completes one window of `value`s and hands it to `body` (valid during the call only).
+    func complete(_ value: Float, _ body: (StreamWindow) -> Void) throws {
         var bytes: [UInt8] = []
         SampleFrame.appendFloat32Frame(
             Array(repeating: value, count: 10),
@@ -50,7 +55,7 @@ final class WindowFactory {
             Issue.record("expected a frame, decoded \(String(describing: item))")
             return
         }
-        try pipeline.append(frame) { window in publisher.publish(window) }
+        try pipeline.append(frame, onWindow: body)
     }
 }
 

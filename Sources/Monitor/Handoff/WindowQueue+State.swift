@@ -157,6 +157,12 @@ extension WindowQueue {
             return true
         }
 
+        /// Counts windows of the slot's stream lost before they reached the queue, on its pending window's tag.
+        mutating func countLost(slot: Int, count: Int) {
+            skippedSinceDelivery[slot] += count
+            statistics.skipped += count
+        }
+
         /// Marks the slot's stream closed with `ending`, queueing the ending when no window is pending to carry
         /// it; returns whether the slot can be freed now (nothing queued) and whether to wake the worker.
         mutating func close(slot: Int, ending: StreamEnding?) -> (freeNow: Bool, wake: Bool) {

@@ -141,6 +141,8 @@ final class WindowQueue: Sendable {
         private var stagingBuffer: Int
         /// The window in the staging buffer that ``publishUnlessPending(_:resume:)`` held back.
         private var stagedInfo: WindowInfo?
+        /// Held windows replaced by newer ones, counted on the held window's tag once it is published.
+        private var lostWhileHeld = 0
         private var isClosed = false
 
         fileprivate init(queue: WindowQueue, ticket: Ticket, shard: Int, streamID: String, stagingBuffer: Int) {
@@ -182,6 +184,15 @@ final class WindowQueue: Sendable {
             return publishHeld(resume: resume)
         }
 
+        /// Replaces the held window with `window`, counting the older one as lost: a second window completed
+        /// before the held one could be handed on (one input instant making two model-rate windows).
+        func replaceHeld(with window: StreamWindow) {
+            precondition(!isClosed && stagedInfo != nil, "no window is held")
+            window.copySamples(into: queue.buffer(slot: ticket.slot, index: stagingBuffer))
+            stagedInfo = window.info
+            lostWhileHeld += 1
+        }
+
         /// Publishes the window ``publishUnlessPending(_:resume:)`` held back, unless the previous one is still
         /// pending (then `resume` is called once it is taken).
         ///
@@ -189,12 +200,16 @@ final class WindowQueue: Sendable {
         func publishHeld(resume: @escaping @Sendable () -> Void) -> Bool {
             guard let info = stagedInfo else { return true }
             let now = ContinuousClock.Instant.now
+            let lost = lostWhileHeld
             let published = queue.shards[shard].state.withLock { state -> (staging: Int, wake: Bool)? in
-                state.mustWait(slot: ticket.slot, resume: resume)
-                    ? nil : state.publish(slot: ticket.slot, info: info, at: now)
+                guard !state.mustWait(slot: ticket.slot, resume: resume) else { return nil }
+                let result = state.publish(slot: ticket.slot, info: info, at: now)
+                state.countLost(slot: ticket.slot, count: lost)
+                return result
             }
             guard let (staging, wake) = published else { return false }
             stagedInfo = nil
+            lostWhileHeld = 0
             stagingBuffer = staging
             if wake { queue.shards[shard].wake() }
             return true

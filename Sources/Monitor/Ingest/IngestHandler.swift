@@ -170,8 +170,8 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
         let next = try pipeline.append(frame, fromInstant: start) { window in
             if holdsWindow {
                 // A second window within one input instant (a model rate far above the input's): one window can
-                // be held, so this one replaces the queued one, which is counted.
-                publisher.publish(window)
+                // be held, so the newer replaces it and the loss is counted.
+                publisher.replaceHeld(with: window)
                 return false
             }
             holdsWindow = !publisher.publishUnlessPending(window, resume: resume)
