@@ -48,19 +48,21 @@ let package = Package(
             dependencies: ["COpenBLAS"],
             swiftSettings: swiftSettings
         ),
-        .target(
-            name: "Stream",
-            swiftSettings: swiftSettings
-        ),
         // Beats and heart rate: the QRS detector, the rate meter, WFDB annotations; no dependencies.
         .target(
             name: "Beats",
             swiftSettings: swiftSettings
         ),
+        // Frames to windows: decoding, resampling, signal quality, and the beats of every stream.
+        .target(
+            name: "Stream",
+            dependencies: ["Beats"],
+            swiftSettings: swiftSettings
+        ),
         // Pure alarm logic: no I/O, no clock, no NIO, no libsystemd.
         .target(
             name: "Alarms",
-            dependencies: ["Stream"],
+            dependencies: ["Beats", "Stream"],
             swiftSettings: swiftSettings
         ),
         // sd_notify, socket activation, the journal: no ECG knowledge.
@@ -141,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AlarmsTests",
-            dependencies: ["Alarms", "AlarmsTestSupport", "Stream"],
+            dependencies: ["Alarms", "AlarmsTestSupport", "Beats", "Stream"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -171,6 +173,7 @@ let package = Package(
             dependencies: [
                 "Alarms",
                 "AlarmsTestSupport",
+                "Beats",
                 "Model",
                 "Monitor",
                 "Producers",

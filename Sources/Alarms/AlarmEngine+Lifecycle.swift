@@ -78,6 +78,11 @@ extension AlarmEngine {
                     )
                 )
             }
+            if let condition = state.rate.active {
+                events.append(
+                    heartRateEvent(.heartRateCleared, stream: stream, condition, state: state, reason: .streamEnded)
+                )
+            }
             for key in state.technical.keys.sorted() where state.technical[key]?.isActive == true {
                 events.append(
                     technicalEvent(
@@ -111,7 +116,8 @@ extension AlarmEngine {
     ///
     /// - Parameters:
     ///   - stream: The stream's id.
-    ///   - code: A class code, or `stream-ended-unexpectedly` for a lost stream's alarm.
+    ///   - code: A class code, a heart-rate condition (`asystole`, `extreme-bradycardia`, …), or
+    ///     `stream-ended-unexpectedly` for a lost stream's alarm.
     /// - Returns: The cleared event, or nothing when the alarm stays raised.
     /// - Throws: ``AlarmsError/noSuchAlarm(stream:subject:)`` when no such alarm is raised.
     public mutating func acknowledge(stream: String, code: String) throws(AlarmsError) -> [AlertEvent] {
@@ -120,6 +126,12 @@ extension AlarmEngine {
         {
             let window = lostStreams.remove(at: lost).window
             return [technicalEvent(.technicalCleared, stream: stream, .streamEndedUnexpectedly, window, .acknowledged)]
+        }
+        if let condition = HeartRateCondition(rawValue: code) {
+            guard let events = acknowledgeHeartRate(stream: stream, condition: condition) else {
+                throw .noSuchAlarm(stream: stream, subject: code)
+            }
+            return events
         }
         guard var state = streams[stream],
             let index = rules.classRules.firstIndex(where: { $0?.code == code }),
@@ -151,7 +163,7 @@ extension AlarmEngine {
 
     /// Puts new rules in force without losing state: classes that still alert keep their counts and raised
     /// alarms (with the new threshold and priority from the next window on); raised alarms of classes that no
-    /// longer alert are cleared (reason `class-disabled`).
+    /// longer alert, and heart-rate alarms when those are switched off, are cleared (reason `class-disabled`).
     ///
     /// - Precondition: `rules` describes the same model outputs (only thresholds and rules are reloaded).
     public mutating func reload(_ newRules: AlarmRules) -> [AlertEvent] {
@@ -175,6 +187,12 @@ extension AlarmEngine {
                         reason: .classDisabled
                     )
                 )
+            }
+            if !newRules.heartRate.enabled, let condition = state.rate.active {
+                events.append(
+                    heartRateEvent(.heartRateCleared, stream: stream, condition, state: state, reason: .classDisabled)
+                )
+                state.rate = HeartRateAlarmState()
             }
             streams[stream] = state
         }

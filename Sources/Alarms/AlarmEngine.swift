@@ -1,4 +1,6 @@
-/// Turns per-window probabilities and technical flags into alarm transitions, per stream × class.
+import Beats
+
+/// Turns per-window probabilities, technical flags and heart-rate readings into alarm transitions, per stream × class.
 ///
 /// Pure: no I/O, no clock (time is stream time, from the windows). Each call touches one stream's state only
 /// and returns the events it caused, one per transition, in a fixed order (technical before findings, then
@@ -12,7 +14,10 @@
 /// - `high` alarms latch: once raised they stay raised when the condition ends, until ``acknowledge(stream:code:)``
 ///   or the stream ends; an alarm acknowledged while its condition holds clears like a non-latching one;
 /// - a window with a technical fault is not classified (``skip(stream:startSeconds:endSeconds:flags:)``): finding
-///   alarms keep their state and counts, technical alarms are debounced over consecutive windows.
+///   alarms keep their state and counts, technical alarms are debounced over consecutive windows;
+/// - heart rate: each window's reading drives at most one heart-rate alarm per stream (asystole, extreme or
+///   plain brady- or tachycardia, see ``HeartRateAlarmSettings``); while the stream has a measured rate the
+///   network's rate classes can yield to it.
 public struct AlarmEngine: Sendable {
     /// Streams that ended unexpectedly whose alarm is kept, at most this many (the oldest is forgotten).
     public static let lostStreamCapacity = 1024
@@ -31,6 +36,11 @@ public struct AlarmEngine: Sendable {
     /// Streams with state (that have sent a window or stalled and not ended).
     public var streamCount: Int { streams.count }
 
+    /// The heart rate `stream` displays now (bpm, 0 in asystole), or nil while unknown or for an unknown stream.
+    public func displayedHeartRate(stream: String) -> Double? {
+        streams[stream]?.heartRate.flatMap(AlertEvent.displayedRate)
+    }
+
     /// Alarms currently raised, over all streams, technical included.
     public var activeAlarmCount: Int {
         streams.values.reduce(lostStreams.count) { $0 + $1.activeAlarmCount(rules: rules) }
@@ -47,16 +57,17 @@ public struct AlarmEngine: Sendable {
     /// - Throws: ``AlarmsError`` for a window or acknowledgement the engine refuses; the state is then unchanged.
     public mutating func apply(_ input: AlarmInput) throws(AlarmsError) -> [AlertEvent] {
         switch input {
-        case .classified(let stream, let start, let end, let probabilities, let flags):
+        case .classified(let stream, let start, let end, let probabilities, let flags, let heartRate):
             return try classify(
                 stream: stream,
                 startSeconds: start,
                 endSeconds: end,
                 probabilities: probabilities,
-                flags: flags
+                flags: flags,
+                heartRate: heartRate
             )
-        case .faulty(let stream, let start, let end, let flags):
-            return try skip(stream: stream, startSeconds: start, endSeconds: end, flags: flags)
+        case .faulty(let stream, let start, let end, let flags, let heartRate):
+            return try skip(stream: stream, startSeconds: start, endSeconds: end, flags: flags, heartRate: heartRate)
         case .ended(let stream, .stalled):
             return stalled(stream: stream) + ended(stream: stream, expected: false)
         case .ended(let stream, let ending):
@@ -78,6 +89,7 @@ public struct AlarmEngine: Sendable {
     ///   - endSeconds: Window end, stream seconds; not before the previous window's end.
     ///   - probabilities: One per model output, in output order, each in 0...1.
     ///   - flags: What the window was classified despite: masked leads (off, saturated), windows lost before it.
+    ///   - heartRate: The stream's heart rate as the window completed, if measured.
     /// - Returns: The transitions, one event each.
     /// - Throws: ``AlarmsError/badProbabilities(stream:reason:)``, ``AlarmsError/badWindowTimes(stream:startSeconds:endSeconds:)``
     ///   or ``AlarmsError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``; the stream's state is then
@@ -87,7 +99,8 @@ public struct AlarmEngine: Sendable {
         startSeconds: Double,
         endSeconds: Double,
         probabilities: [Float],
-        flags: TechnicalFlags = TechnicalFlags()
+        flags: TechnicalFlags = TechnicalFlags(),
+        heartRate: HeartRateReading? = nil
     ) throws(AlarmsError) -> [AlertEvent] {
         guard probabilities.count == rules.classCount else {
             throw .badProbabilities(
@@ -98,9 +111,16 @@ public struct AlarmEngine: Sendable {
         if let index = probabilities.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
             throw .badProbabilities(stream: stream, reason: "output \(index) is \(probabilities[index])")
         }
-        var events = try beginWindow(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
+        var events = try beginWindow(
+            stream: stream,
+            startSeconds: startSeconds,
+            endSeconds: endSeconds,
+            heartRate: heartRate
+        )
         events += observeTechnical(stream: stream, flags: flags)
+        events += observeHeartRate(stream: stream)
         var state = streams[stream, default: StreamAlarmState()]
+        let rateMeasured = state.heartRate.map { $0.beatsPerMinute != nil || $0.asystole } ?? false
         state.remember(
             .init(startSeconds: startSeconds, endSeconds: endSeconds, probabilities: probabilities),
             spanSeconds: rules.spanSeconds
@@ -108,8 +128,9 @@ public struct AlarmEngine: Sendable {
         for (index, rule) in rules.classRules.enumerated() {
             guard let rule else { continue }
             var finding = state.findings[index, default: .init()]
+            let yields = rateMeasured && rules.rateYieldingClasses.contains(index)
             let transition = finding.evaluate(
-                aggregate: state.aggregate(index, by: rules.aggregation),
+                aggregate: yields ? 0 : state.aggregate(index, by: rules.aggregation),
                 rule: rule,
                 confirmCount: rules.confirmCount,
                 clearCount: rules.clearCount,
@@ -145,25 +166,34 @@ public struct AlarmEngine: Sendable {
     ///   - startSeconds: Window start, stream seconds.
     ///   - endSeconds: Window end, stream seconds; not before the previous window's end.
     ///   - flags: The faults found in the window.
-    /// - Returns: The technical transitions, one event each.
+    ///   - heartRate: The stream's heart rate as the window completed, if measured.
+    /// - Returns: The technical and heart-rate transitions, one event each.
     /// - Throws: ``AlarmsError/badWindowTimes(stream:startSeconds:endSeconds:)`` or
     ///   ``AlarmsError/windowOutOfOrder(stream:endSeconds:previousEndSeconds:)``.
     public mutating func skip(
         stream: String,
         startSeconds: Double,
         endSeconds: Double,
-        flags: TechnicalFlags
+        flags: TechnicalFlags,
+        heartRate: HeartRateReading? = nil
     ) throws(AlarmsError) -> [AlertEvent] {
-        var events = try beginWindow(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
+        var events = try beginWindow(
+            stream: stream,
+            startSeconds: startSeconds,
+            endSeconds: endSeconds,
+            heartRate: heartRate
+        )
         events += observeTechnical(stream: stream, flags: flags)
+        events += observeHeartRate(stream: stream)
         return events
     }
 
-    /// Checks the window's order, notes it, and clears a stall or a lost-stream alarm it ends.
+    /// Checks the window's order, notes it and its heart rate, and clears a stall or a lost-stream alarm it ends.
     private mutating func beginWindow(
         stream: String,
         startSeconds: Double,
-        endSeconds: Double
+        endSeconds: Double,
+        heartRate: HeartRateReading?
     ) throws(AlarmsError) -> [AlertEvent] {
         guard startSeconds.isFinite, endSeconds.isFinite, startSeconds >= 0, startSeconds <= endSeconds else {
             throw .badWindowTimes(stream: stream, startSeconds: startSeconds, endSeconds: endSeconds)
@@ -174,6 +204,7 @@ public struct AlarmEngine: Sendable {
         }
         var events: [AlertEvent] = []
         state.lastWindow = (startSeconds, endSeconds)
+        state.heartRate = heartRate
         if state.isStalled {
             state.isStalled = false
             events.append(
@@ -216,6 +247,7 @@ public struct AlarmEngine: Sendable {
             windowStartSeconds: state.lastWindow?.startSeconds ?? 0,
             windowEndSeconds: state.lastWindow?.endSeconds ?? 0,
             reason: reason,
+            heartRateBPM: state.heartRate.flatMap(AlertEvent.displayedRate),
             model: rules.model
         )
     }
@@ -236,6 +268,7 @@ public struct AlarmEngine: Sendable {
             windowStartSeconds: window?.startSeconds ?? 0,
             windowEndSeconds: window?.endSeconds ?? 0,
             reason: reason,
+            heartRateBPM: streams[stream]?.heartRate.flatMap(AlertEvent.displayedRate),
             model: rules.model
         )
     }

@@ -32,6 +32,11 @@ public struct AlarmRules: Sendable, Equatable {
     /// Consecutive windows without a loss that clear "monitoring degraded": the aggregation span's worth at
     /// the default 0.5 s hop, so the alarm outlasts every window a loss could have hidden.
     public var degradedClearCount: Int { max(technicalClearCount, Int((spanSeconds / 0.5).rounded(.up))) }
+    /// The heart-rate alarms' limits and debounce.
+    public var heartRate: HeartRateAlarmSettings
+    /// Model outputs that raise nothing while the stream has a measured rate (the network's rate classes, when
+    /// ``HeartRateAlarmSettings/networkRateClassesYield``).
+    public var rateYieldingClasses: Set<Int>
     /// Lead names in the model's input order, for technical alarms.
     public var leadNames: [String]
     /// The model's name, stamped on every event.
@@ -42,6 +47,7 @@ public struct AlarmRules: Sendable, Equatable {
     /// - Parameters:
     ///   - alarms: The configured finding rules.
     ///   - technical: The configured technical debounce.
+    ///   - heartRate: The configured heart-rate alarms.
     ///   - classes: The model's classes in output order: SCP code, description, and the probability at or above
     ///     which the model's training counts the class present.
     ///   - leadNames: The model's leads in input order.
@@ -51,6 +57,7 @@ public struct AlarmRules: Sendable, Equatable {
     public init(
         alarms: AlarmSettings,
         technical: TechnicalAlarmSettings,
+        heartRate: HeartRateAlarmSettings = .defaults,
         classes: [(code: String, description: String, threshold: Float)],
         leadNames: [String],
         model: String
@@ -79,6 +86,10 @@ public struct AlarmRules: Sendable, Equatable {
         hysteresis = Float(alarms.hysteresis)
         technicalRaiseCount = technical.raiseCount
         technicalClearCount = technical.clearCount
+        self.heartRate = heartRate
+        rateYieldingClasses =
+            heartRate.networkRateClassesYield
+            ? Set(classes.indices.filter { HeartRateAlarmSettings.networkRateClasses.contains(classes[$0].code) }) : []
         self.leadNames = leadNames
         self.model = model
     }

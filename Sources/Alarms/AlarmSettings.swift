@@ -1,3 +1,5 @@
+import Stream
+
 /// How windows' probabilities are combined over the aggregation span.
 public enum AlarmAggregation: String, Sendable, Equatable, CaseIterable {
     /// The largest probability of the windows in the span (how the model's thresholds were fitted).
@@ -78,11 +80,11 @@ public struct AlarmSettings: Sendable, Equatable {
 
 /// The technical alarms' limits and debounce, as configured (`technical.*`).
 public struct TechnicalAlarmSettings: Sendable, Equatable {
-    /// The shipped limits: flat below 0.02 mV peak to peak, saturated from 10 mV, raised and cleared after two
-    /// windows.
+    /// The shipped limits: the stream's (``SignalQualityThresholds/standard``: flat below 0.005 mV peak to
+    /// peak, saturated from 10 mV), raised and cleared after two windows.
     public static let defaults = TechnicalAlarmSettings(
-        flatLineMillivolts: 0.02,
-        saturationMillivolts: 10,
+        flatLineMillivolts: SignalQualityThresholds.standard.flatLinePeakToPeakMillivolts,
+        saturationMillivolts: SignalQualityThresholds.standard.saturationMillivolts,
         raiseCount: 2,
         clearCount: 2
     )

@@ -28,6 +28,10 @@ extension AlertEvent {
             if let lead {
                 fields.append(("lead", .text(lead)))
             }
+        case .heartRate(let condition):
+            fields.append(("condition", .text(condition.rawValue)))
+        case .vitals:
+            break
         }
         fields.append(("priority", .text(priority.rawValue)))
         if let probability {
@@ -35,6 +39,9 @@ extension AlertEvent {
         }
         if let threshold {
             fields.append(("threshold", .number("\(threshold)")))
+        }
+        if let heartRateBPM {
+            fields.append(("heart_rate", .number("\(heartRateBPM)")))
         }
         fields += [("window_start", .number("\(windowStartSeconds)")), ("window_end", .number("\(windowEndSeconds)"))]
         if let reason {
@@ -79,6 +86,10 @@ extension AlertEvent {
         let subject: Subject
         if journalFields["ECG_CLASS"] != nil {
             subject = .finding(code: try field("CLASS"), description: try field("CLASS_DESCRIPTION"))
+        } else if kind == .vitals {
+            subject = .vitals
+        } else if let condition = journalFields["ECG_CONDITION"].flatMap(HeartRateCondition.init(rawValue:)) {
+            subject = .heartRate(condition)
         } else {
             subject = .technical(
                 try parsed("CONDITION", TechnicalCondition.init(rawValue:)),
@@ -95,6 +106,7 @@ extension AlertEvent {
             windowStartSeconds: try parsed("WINDOW_START") { Double($0) },
             windowEndSeconds: try parsed("WINDOW_END") { Double($0) },
             reason: try optional("REASON", ClearReason.init(rawValue:)),
+            heartRateBPM: try optional("HEART_RATE") { Double($0) },
             model: try field("MODEL")
         )
     }

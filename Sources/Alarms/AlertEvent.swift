@@ -1,4 +1,7 @@
-/// One alarm transition on one stream: a finding or technical alarm raised or cleared.
+import Beats
+
+/// One alarm transition on one stream (a finding, heart-rate or technical alarm raised or cleared), or a
+/// stream's periodic vitals.
 ///
 /// The ``AlarmEngine`` emits exactly one event per transition; outputs write it to the journal
 /// (``AlertEvent/journalFields``) and as a JSON line (``AlertEvent/jsonLine(timestampMicroseconds:)``).
@@ -17,6 +20,12 @@ public struct AlertEvent: Sendable, Equatable {
         case findingReported = "finding-reported"
         /// A reported finding ended, or its stream did.
         case findingResolved = "finding-resolved"
+        /// A heart-rate alarm (asystole, a rate beyond a limit) was raised.
+        case heartRateRaised = "heart-rate-raised"
+        /// A heart-rate alarm ended, was acknowledged, was superseded, or its stream ended.
+        case heartRateCleared = "heart-rate-cleared"
+        /// A stream's current heart rate, sent periodically: no transition, no alarm.
+        case vitals
 
         /// The fixed journal `MESSAGE_ID` of this kind (32 lower-case hex digits), explained in
         /// `systemd/ecg-monitor.catalog`.
@@ -28,11 +37,16 @@ public struct AlertEvent: Sendable, Equatable {
             case .technicalCleared: "a9ab11a563f7464eb9d31c4a14f316d6"
             case .findingReported: "a6f2bf07092e471dafb2bbd4dbba2d58"
             case .findingResolved: "e94215706397448c905854ef96f9ccb5"
+            case .heartRateRaised: "a829f969b49c4922a3dd54ec36ba68c7"
+            case .heartRateCleared: "69fde935fe5e43ab9668a9119d4cedeb"
+            case .vitals: "de815cdbad28479e83a5fbca2f0d2792"
             }
         }
 
         /// Whether this kind starts an alarm (rather than ending one).
-        public var isRaise: Bool { self == .raised || self == .technicalRaised || self == .findingReported }
+        public var isRaise: Bool {
+            self == .raised || self == .technicalRaised || self == .findingReported || self == .heartRateRaised
+        }
 
         /// The kind a finding's transition takes instead of an alarm's.
         var asFinding: Kind {
@@ -50,6 +64,10 @@ public struct AlertEvent: Sendable, Equatable {
         case finding(code: String, description: String)
         /// A technical condition, with the lead name for per-lead conditions.
         case technical(TechnicalCondition, lead: String?)
+        /// A heart-rate alarm, from the stream's measured rate.
+        case heartRate(HeartRateCondition)
+        /// The stream's vitals (``Kind/vitals``).
+        case vitals
     }
 
     /// Why an alarm was cleared.
@@ -64,6 +82,8 @@ public struct AlertEvent: Sendable, Equatable {
         case classDisabled = "class-disabled"
         /// A stream with the same id started again after ending unexpectedly.
         case streamResumed = "stream-resumed"
+        /// A more severe heart-rate alarm replaced it.
+        case superseded
     }
 
     /// The transition.
@@ -76,7 +96,7 @@ public struct AlertEvent: Sendable, Equatable {
     public var priority: AlarmPriority
     /// Findings only: the aggregated probability at the transition.
     public var probability: Float?
-    /// Findings only: the threshold in force.
+    /// Findings: the threshold in force; heart-rate alarms: the rate limit crossed, bpm.
     public var threshold: Float?
     /// Start of the last window evaluated before the transition, stream seconds.
     public var windowStartSeconds: Double
@@ -84,6 +104,8 @@ public struct AlertEvent: Sendable, Equatable {
     public var windowEndSeconds: Double
     /// Cleared kinds only: why.
     public var reason: ClearReason?
+    /// The stream's displayed heart rate at the event, bpm (0 in asystole); nil while unknown.
+    public var heartRateBPM: Double?
     /// The model that produced the probabilities (its file name without extension).
     public var model: String
 
@@ -98,6 +120,7 @@ public struct AlertEvent: Sendable, Equatable {
         windowStartSeconds: Double,
         windowEndSeconds: Double,
         reason: ClearReason? = nil,
+        heartRateBPM: Double? = nil,
         model: String
     ) {
         self.kind = kind
@@ -109,7 +132,14 @@ public struct AlertEvent: Sendable, Equatable {
         self.windowStartSeconds = windowStartSeconds
         self.windowEndSeconds = windowEndSeconds
         self.reason = reason
+        self.heartRateBPM = heartRateBPM
         self.model = model
+    }
+
+    /// The rate a reading displays, rounded to 0.1 bpm: 0 in asystole, nil when there is none.
+    public static func displayedRate(_ reading: HeartRateReading) -> Double? {
+        if reading.asystole { return 0 }
+        return reading.beatsPerMinute.map { ($0 * 10).rounded() / 10 }
     }
 
     /// The syslog priority of the journal entry: the alarm's for raises, 5 (notice) for clears, 6 (info) for
@@ -129,9 +159,20 @@ public struct AlertEvent: Sendable, Equatable {
         case .technical(let condition, let lead):
             let place = lead.map { " on lead \($0)" } ?? ""
             text += "technical alarm \(condition.summary)\(place) \(kind.isRaise ? "raised" : "cleared")"
+        case .heartRate(let condition):
+            text += "\(condition.summary) \(kind.isRaise ? "raised" : "cleared")"
+        case .vitals:
+            text += "heart rate " + (heartRateBPM.map { "\(Self.format($0, digits: 0)) bpm" } ?? "unknown")
+            text +=
+                ", window \(Self.format(windowStartSeconds, digits: 1))–\(Self.format(windowEndSeconds, digits: 1)) s"
+            return text
         }
         text += ", \(priority.rawValue) priority"
-        if let probability, let threshold {
+        if case .heartRate = subject {
+            text += ", heart rate " + (heartRateBPM.map { "\(Self.format($0, digits: 0)) bpm" } ?? "unknown")
+            if let threshold { text += " (limit \(Self.format(Double(threshold), digits: 0)))" }
+        }
+        if let probability, let threshold, case .finding = subject {
             text +=
                 ", p=\(Self.format(Double(probability), digits: 2)) (threshold \(Self.format(Double(threshold), digits: 2)))"
         }

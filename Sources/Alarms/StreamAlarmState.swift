@@ -1,3 +1,5 @@
+import Beats
+
 /// Everything the ``AlarmEngine`` remembers about one stream: recent windows and each alarm's debounce.
 struct StreamAlarmState: Sendable {
     /// A classified window kept for aggregation.
@@ -119,6 +121,12 @@ struct StreamAlarmState: Sendable {
     var lastWindow: (startSeconds: Double, endSeconds: Double)?
     /// The stall alarm is raised.
     var isStalled = false
+    /// The heart rate the newest window carried.
+    var heartRate: HeartRateReading?
+    /// The heart-rate alarm's debounce.
+    var rate = HeartRateAlarmState()
+    /// Stream time at or after which the next vitals event is due.
+    var nextVitalsSeconds = 0.0
 
     /// Adds a classified window and forgets those that no longer lie within `spanSeconds` of its end.
     ///
@@ -150,5 +158,6 @@ struct StreamAlarmState: Sendable {
             state.isActive && rules.classRules[index]?.priority.isAlarm == true
         }
         return findingAlarms + technical.values.count(where: \.isActive) + (isStalled ? 1 : 0)
+            + (rate.active == nil ? 0 : 1)
     }
 }

@@ -34,6 +34,20 @@ public struct ECGSimulator: Sendable {
         }
     }
 
+    /// A change of the ventricular rate at a stream time; 0 bpm stops the beats for good (asystole).
+    public struct RateStep: Sendable, Equatable {
+        /// Stream seconds from which the rate holds.
+        public var atSeconds: Double
+        /// The new rate, beats per minute: 0, or 20…250.
+        public var beatsPerMinute: Double
+
+        /// A step to `beatsPerMinute` at `atSeconds`.
+        public init(atSeconds: Double, beatsPerMinute: Double) {
+            self.atSeconds = atSeconds
+            self.beatsPerMinute = beatsPerMinute
+        }
+    }
+
     /// One Gaussian wave: its centre relative to the R peak, its width (standard deviation), and its peak
     /// dipole in Frank X (right to left), Y (head to foot), Z (front to back), millivolts.
     struct Wave {
@@ -55,7 +69,9 @@ public struct ECGSimulator: Sendable {
     ]
 
     let rhythm: Rhythm
-    let heartRateBPM: Double
+    private(set) var heartRateBPM: Double
+    /// Rate changes not yet reached, in time order.
+    private var rateSteps: [RateStep]
     let sampleRateHz: Int
     let noiseMillivolts: Double
     var random: SplitMix64
@@ -74,9 +90,18 @@ public struct ECGSimulator: Sendable {
     ///   - sampleRateHz: output rate.
     ///   - noiseMillivolts: standard deviation of white noise per lead; baseline wander is three times that.
     ///   - seed: the same seed gives the same signal.
-    public init(rhythm: Rhythm, heartRateBPM: Double?, sampleRateHz: Int, noiseMillivolts: Double, seed: UInt64) {
+    ///   - rateSteps: later changes of the rate (a beat takes the rate in force at its time).
+    public init(
+        rhythm: Rhythm,
+        heartRateBPM: Double?,
+        sampleRateHz: Int,
+        noiseMillivolts: Double,
+        seed: UInt64,
+        rateSteps: [RateStep] = []
+    ) {
         self.rhythm = rhythm
         self.heartRateBPM = heartRateBPM ?? rhythm.defaultHeartRateBPM
+        self.rateSteps = rateSteps.sorted { $0.atSeconds < $1.atSeconds }
         self.sampleRateHz = sampleRateHz
         self.noiseMillivolts = noiseMillivolts
         random = SplitMix64(seed: seed)
@@ -91,7 +116,7 @@ public struct ECGSimulator: Sendable {
     public mutating func next() -> [Float] {
         let time = Double(instant) / Double(sampleRateHz)
         instant += 1
-        while (beats.last?.rPeakSeconds ?? -1) < time + 1.5 { scheduleBeat() }
+        while (beats.last?.rPeakSeconds ?? -1) < time + 1.5, scheduleBeat() {}
         beats.removeAll { $0.rPeakSeconds < time - 1.5 }
         var dipole = SIMD3<Double>(0, 0, 0)
         for beat in beats {
@@ -117,7 +142,16 @@ public struct ECGSimulator: Sendable {
 
     private var meanRRSeconds: Double { 60 / heartRateBPM }
 
-    private mutating func scheduleBeat() {
+    /// Schedules the next beat, at the rate in force at its time; false in asystole, when there is none.
+    private mutating func scheduleBeat() -> Bool {
+        let next =
+            rhythm == .sinus || rhythm == .tachy || rhythm == .brady || rhythm == .pvc
+            ? nextSinusBeat : (beats.last?.rPeakSeconds ?? 0) + meanRRSeconds
+        while let step = rateSteps.first, step.atSeconds <= next {
+            rateSteps.removeFirst()
+            heartRateBPM = step.beatsPerMinute
+        }
+        guard heartRateBPM > 0 else { return false }
         switch rhythm {
         case .sinus, .tachy, .brady:
             appendSinusBeat()
@@ -143,6 +177,7 @@ public struct ECGSimulator: Sendable {
             let last = beats.last?.rPeakSeconds ?? 0.05
             beats.append(Beat(rPeakSeconds: last + interval, waves: Self.ventricularWaves(rr: interval)))
         }
+        return true
     }
 
     /// Sinus beats: RR modulated by breathing (±5 % at 0.25 Hz) and a little jitter.

@@ -36,9 +36,11 @@ public struct LeadSet: OptionSet, Sendable, Hashable {
 /// reproduce the figures quoted here).
 public struct SignalQualityThresholds: Sendable, Equatable {
     /// A lead whose peak-to-peak amplitude over the window is below this is flat (lead off or disconnected),
-    /// mV. Default 0.05: a real 12-lead ECG lead spans at least 0.25 mV in every 2.5 s window of the PTB-XL,
-    /// CinC 2021 and PTB sample records, so the default leaves a 5× margin while catching a lead that only
-    /// shows amplifier noise.
+    /// mV. Default 0.005: a lead whose electrode is off reads a constant (or sits at a rail, which is
+    /// saturation), while a patient in asystole still shows the amplifier's noise: 10 µV RMS of it spans
+    /// 0.02–0.03 mV in a 2.5 s window at 100 Hz, and a higher limit would report that asystole as leads off and
+    /// silence its alarm. A real 12-lead ECG lead spans at least 0.25 mV in every 2.5 s window of the PTB-XL,
+    /// CinC 2021 and PTB sample records.
     public var flatLinePeakToPeakMillivolts: Double
     /// An input sample whose magnitude exceeds this is saturated, mV, as is an `i16le` sample at a rail.
     /// Default 10: above any physiological QRS (the sample records peak at 4.5 mV) and twice the ±5 mV input
@@ -72,7 +74,7 @@ public struct SignalQualityThresholds: Sendable, Equatable {
     public var maxNoisyLeads: Int
 
     /// The defaults above.
-    public static let standard = SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: 10)
+    public static let standard = SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0.005, saturationMillivolts: 10)
 
     /// Creates thresholds; ``PipelineConfiguration`` validates them.
     public init(

@@ -1,3 +1,5 @@
+import Beats
+
 /// One stream's path from decoded frames to model windows; pure, single-threaded, allocation-free per sample.
 ///
 /// Per input instant: non-finite values are replaced by the lead's last finite value (so filter state
@@ -6,7 +8,9 @@
 /// the model's rate; the raw result feeds the quality checks and meter (noise, wander) and the preprocessed
 /// result feeds the model ring. Every `hop` samples after the first `window`, the window is offered to the
 /// caller with its ``SignalQuality``: per-lead faults and flags, the leads masked in its samples, and
-/// whether to classify it.
+/// whether to classify it. Beats are detected on the mapped leads at the input rate, before resampling keeps
+/// QRS timing, and the window carries the stream's heart rate as it completed; a window not classified for
+/// noise, leads off or lost samples makes the rate unknown (no rate, no asystole) until the signal is back.
 public final class StreamPipeline {
     /// Counters since the stream began.
     public struct Statistics: Sendable, Equatable {
@@ -37,6 +41,8 @@ public final class StreamPipeline {
     private let preprocessor: Preprocessor
     private let assembler: WindowAssembler
     private let meter: SignalQualityMeter
+    private var beatDetector: QRSDetector
+    private var heartRateMeter: HeartRateMeter
     private let inputFlags: LeadRingBuffer<UInt8>
     private let saturationLimit: Float
     private let maxGapSamples: Int
@@ -52,6 +58,7 @@ public final class StreamPipeline {
     private let resampledFlags: UnsafeMutablePointer<UInt8>
     private let preprocessed: UnsafeMutablePointer<Double>
     private let preprocessedFloat: UnsafeMutablePointer<Float>
+    private let beatInput: UnsafeMutablePointer<Float>
 
     /// Builds the pipeline for a stream.
     ///
@@ -108,6 +115,8 @@ public final class StreamPipeline {
             minimumCapacity: design.tapsPerPhase + design.downFactor / design.upFactor + 2,
             initial: 0
         )
+        beatDetector = QRSDetector(sampleRateHz: Double(header.sampleRateHz), leadCount: modelLeads)
+        heartRateMeter = HeartRateMeter(sampleRateHz: Double(header.sampleRateHz))
         saturationLimit = Float(configuration.quality.saturationMillivolts)
         maxGapSamples = Int(configuration.maxGapSeconds * Double(header.sampleRateHz))
         held = .allocate(capacity: sentLeads)
@@ -120,10 +129,13 @@ public final class StreamPipeline {
         resampledFlags = .allocate(capacity: modelLeads)
         preprocessed = .allocate(capacity: modelLeads)
         preprocessedFloat = .allocate(capacity: modelLeads)
+        beatInput = .allocate(capacity: modelLeads)
     }
 
     deinit {
-        for pointer in [held, sentValues, modelValues, resampled, preprocessedFloat] { pointer.deallocate() }
+        for pointer in [held, sentValues, modelValues, resampled, preprocessedFloat, beatInput] {
+            pointer.deallocate()
+        }
         sentFlags.deallocate()
         modelFlags.deallocate()
         resampledFlags.deallocate()
@@ -214,9 +226,10 @@ public final class StreamPipeline {
         countInput()
         mapping.apply(sent: sentValues, sentFlags: sentFlags, model: modelValues, modelFlags: modelFlags)
         meter.appendInput(modelValues)
+        let modelLeads = configuration.leads.count
+        detectBeats(modelLeads: modelLeads)
         resampler.push(modelValues)
         inputFlags.append(modelFlags)
-        let modelLeads = configuration.leads.count
         while resampler.popOutput(into: resampled) {
             attributeFlags(throughInput: resampler.inputIndex(atOutput: resampler.outputCount - 1))
             for lead in 0..<modelLeads { preprocessed[lead] = Double(resampled[lead]) }
@@ -229,14 +242,29 @@ public final class StreamPipeline {
             var quality = assembler.quality()
             meter.assess(into: &quality)
             quality.decideVerdict(configuration.quality, leadCount: modelLeads)
+            let newestInput = beatDetector.sampleIndex - 1
+            if !quality.isClassifiable { heartRateMeter.recordUnusableSignal(atSampleIndex: newestInput) }
             let info = WindowInfo(
                 streamID: header.streamID,
                 startSample: Int64(assembler.sampleCount - configuration.windowSamples),
                 sampleCount: configuration.windowSamples,
                 sampleRateHz: configuration.sampleRateHz,
-                quality: quality
+                quality: quality,
+                heartRate: heartRateMeter.reading(atSampleIndex: newestInput)
             )
             onWindow(StreamWindow(info: info, assembler: assembler))
+        }
+    }
+
+    /// Runs the beat detector on the mapped instant; a lead with a non-finite or missing value is given as NaN,
+    /// which the detector leaves out until the lead settles.
+    private func detectBeats(modelLeads: Int) {
+        let unusable = SampleFlags.nonFinite | SampleFlags.missing
+        for lead in 0..<modelLeads {
+            beatInput[lead] = modelFlags[lead] & unusable == 0 ? modelValues[lead] : .nan
+        }
+        if let beat = beatDetector.process(UnsafeBufferPointer(start: beatInput, count: modelLeads)) {
+            heartRateMeter.recordBeat(atSampleIndex: beat.sampleIndex)
         }
     }
 

@@ -1,3 +1,5 @@
+import Beats
+
 /// Where one window lies in its stream and what state its signal is in.
 ///
 /// Stream time counts samples at the model's rate from the stream's first sample (index 0 at 0 s). The
@@ -13,14 +15,25 @@ public struct WindowInfo: Sendable, Equatable {
     public var sampleRateHz: Int
     /// Technical checks of the window's raw signal.
     public var quality: SignalQuality
+    /// The stream's heart rate as the window completed (its beats are detected at the input rate); nil where no
+    /// beats are detected.
+    public var heartRate: HeartRateReading?
 
     /// Creates a window description.
-    public init(streamID: String, startSample: Int64, sampleCount: Int, sampleRateHz: Int, quality: SignalQuality) {
+    public init(
+        streamID: String,
+        startSample: Int64,
+        sampleCount: Int,
+        sampleRateHz: Int,
+        quality: SignalQuality,
+        heartRate: HeartRateReading? = nil
+    ) {
         self.streamID = streamID
         self.startSample = startSample
         self.sampleCount = sampleCount
         self.sampleRateHz = sampleRateHz
         self.quality = quality
+        self.heartRate = heartRate
     }
 
     /// Index one past the window's last sample.

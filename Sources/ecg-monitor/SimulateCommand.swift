@@ -23,6 +23,12 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Ventricular rate, beats per minute (20-250); default depends on the rhythm.")
     var hr: Double?
 
+    @Option(
+        name: .customLong("hr-step"),
+        help: "SECONDS:BPM: from that stream time the rate is BPM (20-250, or 0: no more beats, asystole); repeatable."
+    )
+    var hrSteps: [String] = []
+
     @Option(help: "Seconds of signal to send; endless when omitted.")
     var seconds: Double?
 
@@ -47,9 +53,23 @@ struct SimulateCommand: AsyncParsableCommand {
         guard StreamHeader.sampleRateRangeHz.contains(rate) else { throw ValidationError("--rate must be 100...1000") }
         if let hr, !(20...250).contains(hr) { throw ValidationError("--hr must be 20...250") }
         if let seconds, !(seconds > 0 && seconds.isFinite) { throw ValidationError("--seconds must be positive") }
+        _ = try rateSteps()
         guard noise >= 0, noise.isFinite else { throw ValidationError("--noise must be >= 0") }
         guard ["i16le", "f32le", "csv"].contains(format) else {
             throw ValidationError("--format must be i16le, f32le or csv")
+        }
+    }
+
+    /// The `--hr-step` values, checked.
+    func rateSteps() throws -> [ECGSimulator.RateStep] {
+        try hrSteps.map { text in
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let seconds = Double(parts[0]), let bpm = Double(parts[1]),
+                seconds >= 0, seconds.isFinite, bpm == 0 || (20...250).contains(bpm)
+            else {
+                throw ValidationError("--hr-step \"\(text)\": expected SECONDS:BPM, seconds >= 0, BPM 0 or 20-250")
+            }
+            return ECGSimulator.RateStep(atSeconds: seconds, beatsPerMinute: bpm)
         }
     }
 
@@ -59,7 +79,8 @@ struct SimulateCommand: AsyncParsableCommand {
             heartRateBPM: hr,
             sampleRateHz: rate,
             noiseMillivolts: noise,
-            seed: seed
+            seed: seed,
+            rateSteps: try rateSteps()
         )
         let sampleFormat: SampleFormat =
             switch format {

@@ -18,6 +18,8 @@ import Testing
     static let challenge = "12-lead-ecg-classifier"
     static let georgia = "torch_ecg"
     static let ptbxl = "ECG-classification---CNN1D-on-PTB-XL"
+    /// Configuration lines that leave heart-rate alarms and vitals out, for tests about the finding rules.
+    static let noHeartRateEvents = "heart_rate:\n  alarms: false\n  vitals_seconds: 0\n"
 
     /// A daemon started in a fresh temporary directory, past `READY=1`.
     struct Running {
@@ -136,7 +138,8 @@ import Testing
     }
 
     /// A Georgia normal-sinus record (sinus rhythm, 500 Hz) raises no alarm at all: nothing in the journal for
-    /// its stream once a marker sent after the daemon exited has arrived, nothing on standard output.
+    /// its stream once a marker sent after the daemon exited has arrived, and on standard output only vitals
+    /// (vitals stay out of the journal by default), each with the record's rate once beats were counted.
     @Test func normalSinusRecordRaisesNoAlarm() async throws {
         let journal = try TestJournald()
         let running = try await Running.start(alerts: "both", journal: journal)
@@ -148,7 +151,13 @@ import Testing
             ) == 0
         )
         #expect(try await running.stop() == 0)
-        #expect(running.events.isEmpty, "\(running.events)")
+        let vitals = running.events.filter { $0["event"] as? String == "vitals" }
+        #expect(vitals.count == running.events.count, "\(running.events)")
+        #expect(vitals.count >= 2)
+        for line in vitals.dropFirst() {
+            let rate = try #require(line["heart_rate"] as? Double, "\(line)")
+            #expect((55...80).contains(rate), "\(line)")
+        }
         #expect(try await journal.settledEntries(matching: "ECG_STREAM", anyOf: ["bed-nsr"]).isEmpty)
         #expect(
             running.daemon.errors.lines.contains {
@@ -186,7 +195,8 @@ import Testing
         let directory = try DaemonTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let configPath = directory + "/ecg-monitor.yaml"
-        try "alarms:\n  classes:\n    AFIB: medium\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        try "alarms:\n  classes:\n    AFIB: medium\n\(Self.noHeartRateEvents)".write(
+            toFile: configPath, atomically: true, encoding: .utf8)
         let running = try await Running.start(["--config", configPath], alerts: "json")
         let socketPath = running.socketPath
         async let replayed = Self.replay(
@@ -195,7 +205,8 @@ import Testing
             ["--speed", "2", "--stream-id", "bed-reload"]
         )
         try await running.daemon.output.wait("AFIB raised") { $0.contains { $0.text.contains("\"event\":\"raised\"") } }
-        try "alarms:\n  classes:\n    AFLT: medium\n".write(toFile: configPath, atomically: true, encoding: .utf8)
+        try "alarms:\n  classes:\n    AFLT: medium\n\(Self.noHeartRateEvents)".write(
+            toFile: configPath, atomically: true, encoding: .utf8)
         running.daemon.send(SIGHUP)
         try await running.daemon.output.wait("AFLT raised") { lines in
             lines.contains { $0.text.contains("\"class\":\"AFLT\"") && $0.text.contains("\"event\":\"raised\"") }

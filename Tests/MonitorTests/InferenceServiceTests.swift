@@ -104,7 +104,7 @@ import Testing
             hopSeconds: 0.5
         )
         for (index, input) in inputs.dropLast().enumerated() {
-            guard case .classified(let stream, let start, let end, let probabilities, _) = input else {
+            guard case .classified(let stream, let start, let end, let probabilities, _, _) = input else {
                 Issue.record("input \(index) is \(input)")
                 continue
             }
@@ -136,7 +136,7 @@ import Testing
         #expect(windows.count == 2)
         let v3 = try #require(StandardLead.allCases.firstIndex(of: .v3))
         for input in inputs.dropLast() {
-            guard case .classified(_, _, _, _, let flags) = input else {
+            guard case .classified(_, _, _, _, let flags, _) = input else {
                 Issue.record("expected a classified window, got \(input)")
                 continue
             }
@@ -177,7 +177,7 @@ import Testing
             var ended = false
             for input in inputs {
                 switch input {
-                case .classified(streamID, _, let end, _, _):
+                case .classified(streamID, _, let end, _, _, _):
                     #expect(!ended, "\(streamID): a window after the end")
                     lastEnd = end
                 case .ended(streamID, .unexpected):

@@ -4,16 +4,22 @@ import Stream
 
 /// Protocol bytes for tests: a simulated 12-lead stream at 500 Hz in f32le.
 package enum TestStreams {
-    package static func simulated(streamID: String, seconds: Double, seed: UInt64 = 1, rateHz: Int = 500) throws
-        -> [UInt8]
-    {
+    package static func simulated(
+        streamID: String,
+        seconds: Double,
+        seed: UInt64 = 1,
+        rateHz: Int = 500,
+        heartRateBPM: Double? = nil,
+        rateSteps: [ECGSimulator.RateStep] = []
+    ) throws -> [UInt8] {
         var source = SimulatorSource(
             simulator: ECGSimulator(
                 rhythm: .sinus,
-                heartRateBPM: nil,
+                heartRateBPM: heartRateBPM,
                 sampleRateHz: rateHz,
                 noiseMillivolts: 0.01,
-                seed: seed
+                seed: seed,
+                rateSteps: rateSteps
             ),
             header: try StreamHeader(
                 streamID: streamID,

@@ -3,6 +3,7 @@ import Synchronization
 /// Counters the ``AlertService`` keeps for the status line; readable from any thread.
 public final class AlertCounters: Sendable {
     private let active = Atomic<Int>(0)
+    private let heartRates = Mutex<[String: Double?]>([:])
     private let emitted = Atomic<UInt64>(0)
     private let rejected = Atomic<UInt64>(0)
 
@@ -19,6 +20,17 @@ public final class AlertCounters: Sendable {
     func update(activeAlarms: Int, emitted count: Int) {
         active.store(activeAlarms, ordering: .relaxed)
         emitted.wrappingAdd(UInt64(count), ordering: .relaxed)
+    }
+
+    /// The displayed heart rate of every open stream (nil: unknown), by stream id.
+    public var heartRatesByStream: [String: Double?] { heartRates.withLock { $0 } }
+
+    func setHeartRate(_ bpm: Double?, stream: String) {
+        heartRates.withLock { $0[stream] = .some(bpm) }
+    }
+
+    func removeHeartRate(stream: String) {
+        heartRates.withLock { _ = $0.removeValue(forKey: stream) }
     }
 
     func reject() {

@@ -1,9 +1,11 @@
 import Alarms
 import Systemd
 
-/// Sends alert events where the configuration says: the journal, JSON lines, or both.
+/// Sends alert events where the configuration says: the journal, JSON lines, or both; vitals events go to the
+/// journal only when asked, as one entry per stream every few seconds would crowd out the alarms there.
 public struct AlertOutput: Sendable {
     private let destination: Config.AlertDestination
+    private let vitalsInJournal: Bool
     private let journal: JournalWriter
     private let lines: FileDescriptorOutput
 
@@ -11,14 +13,17 @@ public struct AlertOutput: Sendable {
     ///
     /// - Parameters:
     ///   - destination: `journal`, `json` or `both`.
+    ///   - vitalsInJournal: Whether vitals events go to the journal too (with the journal among the destinations).
     ///   - journal: The journal writer.
     ///   - lines: Where JSON lines go (standard output by default).
     public init(
         destination: Config.AlertDestination,
+        vitalsInJournal: Bool = false,
         journal: JournalWriter = JournalWriter(),
         lines: FileDescriptorOutput = .standardOutput
     ) {
         self.destination = destination
+        self.vitalsInJournal = vitalsInJournal
         self.journal = journal
         self.lines = lines
     }
@@ -40,7 +45,7 @@ public struct AlertOutput: Sendable {
     /// - Throws: The first destination's error, after trying all.
     public func emit(_ event: AlertEvent, timestampMicroseconds: UInt64? = nil) throws(SystemdError) {
         var failure: SystemdError?
-        if destination.includesJournal {
+        if destination.includesJournal && (event.kind != .vitals || vitalsInJournal) {
             do {
                 try journal.send(event.journalFields)
             } catch {

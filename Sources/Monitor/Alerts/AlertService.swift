@@ -81,6 +81,14 @@ public struct AlertService: Service {
                     )
                 }
             }
+            switch input {
+            case .classified(let stream, _, _, _, _, _), .faulty(let stream, _, _, _, _):
+                counters.setHeartRate(engine.displayedHeartRate(stream: stream), stream: stream)
+            case .ended(let stream, _):
+                counters.removeHeartRate(stream: stream)
+            case .acknowledge, .reload:
+                break
+            }
             counters.update(activeAlarms: engine.activeAlarmCount, emitted: events.count)
         }
     }

@@ -62,6 +62,8 @@ public struct Config: Sendable, Equatable {
     public struct Alerts: Sendable, Equatable {
         /// Where alert events go.
         public var output: AlertDestination
+        /// Whether vitals events also go to the journal (they always go to JSON lines).
+        public var vitalsInJournal: Bool
     }
 
     /// The model to run.
@@ -78,6 +80,8 @@ public struct Config: Sendable, Equatable {
     public var alarms: AlarmSettings
     /// Technical alarms.
     public var technical: TechnicalAlarmSettings
+    /// Heart-rate alarms and vitals.
+    public var heartRate: HeartRateAlarmSettings
 
     /// The built-in configuration; equal to the shipped `config/ecg-monitor.yaml` (a test checks it).
     public static let defaults = Config(
@@ -92,8 +96,9 @@ public struct Config: Sendable, Equatable {
         ),
         windows: Windows(seconds: 2.5, hopSeconds: 0.5),
         inference: Inference(workers: 0, maxBatch: 8),
-        alerts: Alerts(output: .journal),
+        alerts: Alerts(output: .journal, vitalsInJournal: false),
         alarms: .defaults,
-        technical: .defaults
+        technical: .defaults,
+        heartRate: .defaults
     )
 }

@@ -146,5 +146,64 @@ extension Config {
         } value: {
             .int($0.technical.clearCount)
         },
+        ConfigEntry("heart_rate.alarms") { values, key, config throws(DaemonError) in
+            config.heartRate.enabled = try values.bool(key)
+        } value: {
+            .bool($0.heartRate.enabled)
+        },
+        // The limits are read in an order that lets each range keep them ordered: extreme brady < brady < tachy
+        // < extreme tachy.
+        ConfigEntry("heart_rate.brady_bpm") { values, key, config throws(DaemonError) in
+            config.heartRate.bradycardiaBPM = try values.double(key, 20...120)
+        } value: {
+            .double($0.heartRate.bradycardiaBPM)
+        },
+        ConfigEntry("heart_rate.tachy_bpm") { values, key, config throws(DaemonError) in
+            config.heartRate.tachycardiaBPM = try values.double(key, config.heartRate.bradycardiaBPM.nextUp...250)
+        } value: {
+            .double($0.heartRate.tachycardiaBPM)
+        },
+        ConfigEntry("heart_rate.extreme_brady_bpm") { values, key, config throws(DaemonError) in
+            config.heartRate.extremeBradycardiaBPM = try values.double(
+                key,
+                15...config.heartRate.bradycardiaBPM.nextDown
+            )
+        } value: {
+            .double($0.heartRate.extremeBradycardiaBPM)
+        },
+        ConfigEntry("heart_rate.extreme_tachy_bpm") { values, key, config throws(DaemonError) in
+            config.heartRate.extremeTachycardiaBPM = try values.double(
+                key,
+                config.heartRate.tachycardiaBPM.nextUp...300
+            )
+        } value: {
+            .double($0.heartRate.extremeTachycardiaBPM)
+        },
+        ConfigEntry("heart_rate.hysteresis_bpm") { values, key, config throws(DaemonError) in
+            let gap = config.heartRate.tachycardiaBPM - config.heartRate.bradycardiaBPM
+            config.heartRate.hysteresisBPM = try values.double(key, 0...(gap / 2).nextDown)
+        } value: {
+            .double($0.heartRate.hysteresisBPM)
+        },
+        ConfigEntry("heart_rate.confirm_count") { values, key, config throws(DaemonError) in
+            config.heartRate.confirmCount = try values.int(key, 1...100)
+        } value: {
+            .int($0.heartRate.confirmCount)
+        },
+        ConfigEntry("heart_rate.network_rate_classes_yield") { values, key, config throws(DaemonError) in
+            config.heartRate.networkRateClassesYield = try values.bool(key)
+        } value: {
+            .bool($0.heartRate.networkRateClassesYield)
+        },
+        ConfigEntry("heart_rate.vitals_seconds") { values, key, config throws(DaemonError) in
+            config.heartRate.vitalsIntervalSeconds = try values.double(key, 0...3600)
+        } value: {
+            .double($0.heartRate.vitalsIntervalSeconds)
+        },
+        ConfigEntry("alerts.vitals_in_journal") { values, key, config throws(DaemonError) in
+            config.alerts.vitalsInJournal = try values.bool(key)
+        } value: {
+            .bool($0.alerts.vitalsInJournal)
+        },
     ]
 }

@@ -83,14 +83,16 @@ package final class AlarmEvaluator {
                         startSeconds: info.startSeconds,
                         endSeconds: info.endSeconds,
                         probabilities: probabilities,
-                        flags: TechnicalFlags(quality: info.quality)
+                        flags: TechnicalFlags(quality: info.quality),
+                        heartRate: info.heartRate
                     )
                 } else {
                     outcome.events += try alarms.skip(
                         stream: streamID,
                         startSeconds: info.startSeconds,
                         endSeconds: info.endSeconds,
-                        flags: TechnicalFlags(quality: info.quality)
+                        flags: TechnicalFlags(quality: info.quality),
+                        heartRate: info.heartRate
                     )
                 }
             }

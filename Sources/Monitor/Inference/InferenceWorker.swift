@@ -146,7 +146,8 @@ final class InferenceWorker {
                             startSeconds: info.startSeconds,
                             endSeconds: info.endSeconds,
                             probabilities: probabilities,
-                            flags: flags
+                            flags: flags,
+                            heartRate: info.heartRate
                         )
                     )
                 } else {
@@ -155,7 +156,8 @@ final class InferenceWorker {
                             stream: info.streamID,
                             startSeconds: info.startSeconds,
                             endSeconds: info.endSeconds,
-                            flags: flags
+                            flags: flags,
+                            heartRate: info.heartRate
                         )
                     )
                 }

@@ -57,6 +57,7 @@ struct ModelBinding: Sendable {
         return try AlarmRules(
             alarms: settings.alarms,
             technical: settings.technical,
+            heartRate: settings.heartRate,
             classes: classes,
             leadNames: config.leads,
             model: name

@@ -70,7 +70,7 @@ package final class DaemonRuntime: Sendable {
             logger.warning("\(warning)", metadata: ["ecg.model": "\(binding.name)"])
         }
         let rules = try binding.rules(config)
-        let output = AlertOutput(destination: config.alerts.output)
+        let output = AlertOutput(destination: config.alerts.output, vitalsInJournal: config.alerts.vitalsInJournal)
         try output.checkDestinations()
         let workers = config.inference.workers == 0 ? System.coreCount : config.inference.workers
         let queue = try WindowQueue(

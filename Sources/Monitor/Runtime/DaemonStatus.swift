@@ -1,11 +1,11 @@
 import Synchronization
 
 /// The daemon's one-line status for systemd's `STATUS=`: streams open, windows per second and window latency
-/// over the interval since the previous line, alarms active, and windows dropped and connections refused since
-/// start.
+/// over the interval since the previous line, alarms active, windows dropped and connections refused since
+/// start, and the streams' heart rates (the one stream's rate, or the range over the streams that have one).
 ///
 /// For example `2 streams, 4.0 windows/s, 1 alarm active, 0 windows dropped, 0 refused, latency p50 4.2 ms
-/// p99 9.5 ms`. Readable from any thread; each ``line()`` starts a new interval.
+/// p99 9.5 ms, HR 64–118 bpm (2 of 2 streams)`. Readable from any thread; each ``line()`` starts a new interval.
 final class DaemonStatus: Sendable {
     private struct Interval {
         var start: ContinuousClock.Instant
@@ -50,7 +50,18 @@ final class DaemonStatus: Sendable {
         if let p50 = windows.latency.percentile(0.5), let p99 = windows.latency.percentile(0.99) {
             line += ", latency p50 \(Self.milliseconds(p50)) p99 \(Self.milliseconds(p99))"
         }
+        line += Self.heartRates(alerts.heartRatesByStream)
         return line
+    }
+
+    /// `, HR 72 bpm` for one stream, `, HR 64–118 bpm (2 of 3 streams)` for several, `, HR unknown` when no
+    /// stream has a rate; nothing without streams.
+    static func heartRates(_ rates: [String: Double?]) -> String {
+        guard !rates.isEmpty else { return "" }
+        let known = rates.values.compactMap { $0 }
+        guard let low = known.min(), let high = known.max() else { return ", HR unknown" }
+        let range = low == high ? "\(Int(low.rounded()))" : "\(Int(low.rounded()))–\(Int(high.rounded()))"
+        return rates.count == 1 ? ", HR \(range) bpm" : ", HR \(range) bpm (\(known.count) of \(rates.count) streams)"
     }
 
     /// `n thing` or `n things`.
