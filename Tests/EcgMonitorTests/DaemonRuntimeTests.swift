@@ -186,6 +186,30 @@ import Testing
         #expect(entries.last?["ECG_REASON"] == "stream-ended")
     }
 
+    /// `simulate` at 80 bpm whose beats stop at 8 s, sent at 4× real time: the daemon raises asystole (high,
+    /// heart rate 0) about 4 s of stream time after the last beat, its vitals carry the rate before, and STATUS=
+    /// (every 0.5 s with a 1 s watchdog) shows it; the stream's end clears the alarm.
+    @Test func simulatedAsystoleRaisesTheHeartRateAlarm() async throws {
+        let running = try await Running.start(alerts: "json", environment: ["WATCHDOG_USEC": "1000000"])
+        let simulate = try DaemonProcess(
+            [
+                "simulate", "--hr", "80", "--hr-step", "8:0", "--seconds", "16", "--stream-id", "bed-asystole",
+                "--speed", "4", "--socket", running.socketPath,
+            ]
+        )
+        #expect(try await simulate.waitForExit(timeout: .seconds(60)) == 0)
+        #expect(try await running.stop() == 0)
+        let events = running.events
+        let raised = try #require(Self.event(events, "heart-rate-raised", stream: "bed-asystole", "condition", "asystole"))
+        #expect(raised["priority"] as? String == "high" && raised["heart_rate"] as? Double == 0)
+        let raisedAt = try #require(raised["window_end"] as? Double)
+        #expect((7.25 + 4)...(8 + 4.5) ~= raisedAt, "\(raised)")
+        #expect(Self.event(events, "heart-rate-cleared", stream: "bed-asystole", "reason", "stream-ended") != nil)
+        let rates = events.filter { $0["event"] as? String == "vitals" }.compactMap { $0["heart_rate"] as? Double }
+        #expect(rates.contains { abs($0 - 80) < 3 }, "\(rates)")
+        #expect(running.notify.messages.contains { $0.contains(", HR 8") }, "\(running.notify.messages)")
+    }
+
     // MARK: - Signals and systemd
 
     /// SIGHUP while a stream runs: `RELOADING=1` … `READY=1`, the class the new file no longer lists clears
