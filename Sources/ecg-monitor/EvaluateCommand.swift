@@ -1,5 +1,6 @@
 import Alarms
 import ArgumentParser
+import Beats
 import Foundation
 import Monitor
 import Producers
@@ -19,7 +20,8 @@ struct EvaluateCommand: AsyncParsableCommand {
             through the alarm engine with the rules of --config (default: the shipped configuration); its end is \
             announced. Output, per record in the order given: its alarm events as `--alerts json` writes them \
             (time 0, stream = the record's name), then one summary line {"record", "stream", "windows", \
-            "classified"}. --stress adds a disturbance to every record first: wander:MV:HZ (baseline \
+            "classified"}; with --heart-rates, before it, one line per window {"stream", "window_end", \
+            "heart_rate", "rr_irregularity"} (absent values: unknown). --stress adds a disturbance to every record first: wander:MV:HZ (baseline \
             wander), muscle:SNR_DB (EMG-like noise), powerline:MV:HZ, lead-off:LEAD (a flat lead). \
             tools/alarm_eval.py turns a PTB-XL fold into a report.
             """
@@ -33,6 +35,9 @@ struct EvaluateCommand: AsyncParsableCommand {
 
     @Option(help: "Disturbance added to every record: wander:MV:HZ, muscle:SNR_DB, powerline:MV:HZ or lead-off:LEAD.")
     var stress: String?
+
+    @Flag(help: "Also print each window's heart rate and RR irregularity, one JSON line per window.")
+    var heartRates = false
 
     @Option(help: "Seed of the disturbances (each record draws from this seed and its name).")
     var seed: UInt64 = 1
@@ -62,6 +67,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         let next = Atomic<Int>(0)
         let failure = Mutex<String?>(nil)
         let seed = self.seed
+        let heartRates = self.heartRates
         var workers: [WorkerThread] = []
         for index in 0..<min(threads, paths.count) {
             workers.append(
@@ -71,7 +77,13 @@ struct EvaluateCommand: AsyncParsableCommand {
                         while true {
                             let item = next.wrappingAdd(1, ordering: .relaxed).oldValue
                             guard item < paths.count, failure.withLock({ $0 == nil }) else { return }
-                            let lines = try Self.evaluate(paths[item], with: evaluator, stress: stress, seed: seed)
+                            let lines = try Self.evaluate(
+                                paths[item],
+                                with: evaluator,
+                                stress: stress,
+                                seed: seed,
+                                heartRates: heartRates
+                            )
                             results.withLock { $0[item] = lines }
                         }
                     } catch {
@@ -92,7 +104,8 @@ struct EvaluateCommand: AsyncParsableCommand {
         _ path: String,
         with evaluator: AlarmEvaluator,
         stress: SignalStress?,
-        seed: UInt64
+        seed: UInt64,
+        heartRates: Bool
     ) throws -> String {
         var record = try WFDBRecord.read(path: path)
         let name = record.header.recordName
@@ -103,6 +116,16 @@ struct EvaluateCommand: AsyncParsableCommand {
         var text = ""
         for event in outcome.events {
             text += event.jsonLine(timestampMicroseconds: 0) + "\n"
+        }
+        if heartRates {
+            for (end, reading) in outcome.heartRates {
+                var members: [(String, JSONValue)] = [("stream", .string(name)), ("window_end", .number(end))]
+                if let bpm = reading?.beatsPerMinute { members.append(("heart_rate", .number(bpm))) }
+                if let irregularity = reading?.irregularity {
+                    members.append(("rr_irregularity", .number(irregularity)))
+                }
+                text += JSONValue.object(members).serialized + "\n"
+            }
         }
         let summary = JSONValue.object([
             ("record", .string(path)), ("stream", .string(name)), ("windows", .number(Double(outcome.windows))),

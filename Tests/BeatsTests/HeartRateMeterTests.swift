@@ -105,5 +105,20 @@ private func readings(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -
         let recent = intervals.suffix(8)
         let expected = 60 * 250 * Double(recent.count) / Double(recent.reduce(0, +))
         #expect(abs(try #require(meter.reading(atSampleIndex: time).beatsPerMinute) - expected) < 0.01)
+        #expect(try #require(meter.reading(atSampleIndex: time).irregularity) > 0.1)
+    }
+
+    /// Irregularity: the median successive difference over the median interval; a regular rhythm with one
+    /// premature beat and its pause reads (almost) 0, and fewer than 4 intervals give none.
+    @Test func measuresIrregularityPastIsolatedEctopicBeats() throws {
+        var meter = HeartRateMeter(sampleRateHz: 100)
+        var time = 0
+        for (index, interval) in [80, 80, 82, 80, 50, 110, 80, 81, 80].enumerated() {
+            time += interval
+            meter.recordBeat(atSampleIndex: time)
+            if index < 3 { #expect(meter.reading(atSampleIndex: time).irregularity == nil) }
+        }
+        let irregularity = try #require(meter.reading(atSampleIndex: time).irregularity)
+        #expect(irregularity <= 2.0 / 80, "\(irregularity)")
     }
 }

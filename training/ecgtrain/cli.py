@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> None:
         "--augment", default="", help="artefacts added to training crops: 'all' or a comma-separated subset of "
         "wander,emg,motion,powerline,scale,mask (docs/training.md gives the ranges)"
     )
+    train.add_argument(
+        "--class-weight",
+        default="",
+        help="CODE=WEIGHT,...: classes whose loss counts WEIGHT times, e.g. the default alarm classes",
+    )
     train.add_argument("--init-from", default=None, help="start from an exported model's weights (.onnx)")
     train.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
@@ -106,6 +111,7 @@ def _run(args: argparse.Namespace) -> None:
             max_records=args.max_records,
             augment=",".join(parse_augmentations(args.augment)),
             init_from=args.init_from,
+            class_weight=args.class_weight,
         )
         trainer = Trainer(config, PtbXl.load(args.data), args.out, args.device)
         if args.resume:

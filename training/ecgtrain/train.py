@@ -55,6 +55,29 @@ class TrainConfig:
     augment: str = ""
     # an exported model (.onnx) whose weights and preprocessing the run starts from, instead of random ones
     init_from: str | None = None
+    # "CODE=WEIGHT,...": classes whose loss (positives and negatives) counts WEIGHT times ("" = all equal)
+    class_weight: str = ""
+
+
+def class_weights(classes: list[str], spec: str) -> np.ndarray | None:
+    """The loss weight of every class from "CODE=WEIGHT,..." (others 1); None for an empty spec.
+
+    Raises ValueError naming an unknown class or a weight that is not a positive number."""
+    if not spec:
+        return None
+    weights = np.ones(len(classes))
+    for item in spec.split(","):
+        code, _, value = item.partition("=")
+        if code not in classes:
+            raise ValueError(f"--class-weight: the task has no class '{code}'")
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = float("nan")
+        if not weight > 0 or not np.isfinite(weight):
+            raise ValueError(f"--class-weight: '{item}' needs a positive weight, e.g. {code}=4")
+        weights[classes.index(code)] = weight
+    return weights
 
 
 def seed_everything(seed: int) -> None:
@@ -144,7 +167,11 @@ class Trainer:
         self.std = torch.tensor(self.preprocessing.std, dtype=torch.float32, device=self.device)[:, None]
         weights = positive_weights(train.labels, config.pos_weight)
         pos_weight = None if weights is None else torch.tensor(weights, dtype=torch.float32, device=self.device)
-        self.loss = nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+        per_class = class_weights(self.classes, config.class_weight)
+        self.loss = nn.BCEWithLogitsLoss(
+            pos_weight=pos_weight,
+            weight=None if per_class is None else torch.tensor(per_class, dtype=torch.float32, device=self.device),
+        )
         self.optimizer = torch.optim.AdamW(
             self.model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
         )

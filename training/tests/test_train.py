@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from ecgtrain.train import CHECKPOINT, Trainer, TrainConfig, learning_rate_factor, positive_weights, random_crops
+from ecgtrain.train import (
+    CHECKPOINT,
+    Trainer,
+    TrainConfig,
+    class_weights,
+    learning_rate_factor,
+    positive_weights,
+    random_crops,
+)
 
 
 def small(**changes) -> TrainConfig:
@@ -81,3 +89,13 @@ def test_crops_are_cut_at_each_records_own_offset():
 def test_too_few_records_for_a_batch_is_an_error(training_data, tmp_path):
     with pytest.raises(ValueError, match="fewer than one batch"):
         Trainer(small(batch_size=64), training_data, tmp_path)
+
+
+def test_class_weights_weigh_the_named_classes_and_refuse_unknown_ones():
+    assert class_weights(["NORM", "AFIB"], "") is None
+    assert list(class_weights(["NORM", "AFIB", "INJAS"], "AFIB=4,INJAS=2.5")) == [1.0, 4.0, 2.5]
+    with pytest.raises(ValueError, match="no class 'AFIBB'"):
+        class_weights(["AFIB"], "AFIBB=4")
+    for spec in ("AFIB=0", "AFIB=x", "AFIB", "AFIB=nan"):
+        with pytest.raises(ValueError, match="positive weight"):
+            class_weights(["AFIB"], spec)

@@ -1,4 +1,5 @@
 import Alarms
+import Beats
 import Model
 import Stream
 
@@ -16,6 +17,8 @@ package final class AlarmEvaluator {
         package var classified = 0
         /// Every alarm transition, in order, ending with those of the stream's end.
         package var events: [AlertEvent] = []
+        /// Each window's end (stream seconds) and the heart rate it carried, in order.
+        package var heartRates: [(endSeconds: Double, reading: HeartRateReading?)] = []
     }
 
     /// The model, its pipeline and the alarm rules, loaded once and shared by the evaluators of every thread.
@@ -101,6 +104,7 @@ package final class AlarmEvaluator {
         }
         try FileClassifier.streamWindows(of: record, configuration: configuration) { window in
             outcome.windows += 1
+            outcome.heartRates.append((window.info.endSeconds, window.info.heartRate))
             guard window.info.quality.isClassifiable else {
                 pending.append((window.info, nil))
                 return
