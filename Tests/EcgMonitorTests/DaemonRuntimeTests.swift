@@ -200,7 +200,9 @@ import Testing
         #expect(try await simulate.waitForExit(timeout: .seconds(60)) == 0)
         #expect(try await running.stop() == 0)
         let events = running.events
-        let raised = try #require(Self.event(events, "heart-rate-raised", stream: "bed-asystole", "condition", "asystole"))
+        let raised = try #require(
+            Self.event(events, "heart-rate-raised", stream: "bed-asystole", "condition", "asystole")
+        )
         #expect(raised["priority"] as? String == "high" && raised["heart_rate"] as? Double == 0)
         let raisedAt = try #require(raised["window_end"] as? Double)
         #expect((7.25 + 4)...(8 + 4.5) ~= raisedAt, "\(raised)")
