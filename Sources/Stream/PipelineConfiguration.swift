@@ -85,6 +85,9 @@ public struct PipelineConfiguration: Sendable {
         guard quality.maxMaskedLeads >= 0, quality.maxNoisyLeads >= 0 else {
             throw .badConfiguration(reason: "the most masked and noisy leads of a window must be >= 0")
         }
+        guard quality.maxBeatNoiseRatio.isFinite, quality.maxBeatNoiseRatio > 0 else {
+            throw .badConfiguration(reason: "the beat detector's noise limit must be a finite number > 0")
+        }
         guard (0...10).contains(maxGapSeconds) else {
             throw .badConfiguration(reason: "maximum gap \(maxGapSeconds) s is outside 0...10")
         }

@@ -241,6 +241,7 @@ public final class StreamPipeline {
             statistics.windows += 1
             var quality = assembler.quality()
             meter.assess(into: &quality)
+            quality.beatNoiseRatio = beatDetector.noiseRatio.map(Double.init)
             quality.decideVerdict(configuration.quality, leadCount: modelLeads)
             let newestInput = beatDetector.sampleIndex - 1
             if !quality.isClassifiable { heartRateMeter.recordUnusableSignal(atSampleIndex: newestInput) }

@@ -21,7 +21,7 @@ struct EvaluateCommand: AsyncParsableCommand {
             announced. Output, per record in the order given: its alarm events as `--alerts json` writes them \
             (time 0, stream = the record's name), then one summary line {"record", "stream", "windows", \
             "classified"}; with --heart-rates, before it, one line per window {"stream", "window_end", \
-            "heart_rate", "rr_irregularity"} (absent values: unknown). --stress adds a disturbance to every record first: wander:MV:HZ (baseline \
+            "heart_rate", "rr_irregularity", "qrs_noise_ratio"} (absent values: unknown). --stress adds a disturbance to every record first: wander:MV:HZ (baseline \
             wander), muscle:SNR_DB (EMG-like noise), powerline:MV:HZ, lead-off:LEAD (a flat lead). \
             tools/alarm_eval.py turns a PTB-XL fold into a report.
             """
@@ -118,12 +118,13 @@ struct EvaluateCommand: AsyncParsableCommand {
             text += event.jsonLine(timestampMicroseconds: 0) + "\n"
         }
         if heartRates {
-            for (end, reading) in outcome.heartRates {
+            for (end, reading, noise) in outcome.heartRates {
                 var members: [(String, JSONValue)] = [("stream", .string(name)), ("window_end", .number(end))]
                 if let bpm = reading?.beatsPerMinute { members.append(("heart_rate", .number(bpm))) }
                 if let irregularity = reading?.irregularity {
                     members.append(("rr_irregularity", .number(irregularity)))
                 }
+                if let noise { members.append(("qrs_noise_ratio", .number(noise))) }
                 text += JSONValue.object(members).serialized + "\n"
             }
         }

@@ -111,7 +111,8 @@ enum SignalQualityStress: Sendable, CustomStringConvertible {
     @Test(arguments: allRecords)
     func cleanRecordsRaiseNothing(path: String) throws {
         for (info, _) in try Self.windows(of: path) {
-            #expect(info.quality == .clean, "\(path) at \(info.startSeconds) s: \(info.quality)")
+            #expect(info.quality.withoutBeatNoise == .clean, "\(path) at \(info.startSeconds) s: \(info.quality)")
+            #expect((info.quality.beatNoiseRatio ?? 0) < SignalQualityThresholds.standard.maxBeatNoiseRatio)
         }
     }
 
@@ -200,6 +201,10 @@ enum SignalQualityStress: Sendable, CustomStringConvertible {
         quality.noisyLeads = LeadSet(rawValue: 0b1111_1100)
         quality.decideVerdict(thresholds, leadCount: 12)
         #expect(quality.verdict == .classifiable && quality.maskedLeads == LeadSet(rawValue: 0b11))
+        quality.beatNoiseRatio = 0.6
+        quality.decideVerdict(thresholds, leadCount: 12)
+        #expect(quality.verdict == .noisySignal, "beats drowned in noise: no rate to trust")
+        quality.beatNoiseRatio = 0.3
         quality.decideVerdict(thresholds, leadCount: 4)
         #expect(quality.verdict == .tooManyLeadsOff, "a 4-lead model masks at most one")
         quality.missingSampleCount = 1

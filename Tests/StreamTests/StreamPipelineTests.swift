@@ -48,7 +48,7 @@ import Testing
             #expect(info.startSample == Int64(50 * index))
             #expect(info.startSeconds == 0.5 * Double(index) && info.endSeconds == 0.5 * Double(index) + 2.5)
             #expect(info.streamID == "rec" && info.sampleRateHz == 100)
-            #expect(info.quality == .clean)
+            #expect(info.quality.withoutBeatNoise == .clean)
             #expect(samples == Self.slice(leads, start: 50 * index, count: 250), "window \(index)")
         }
     }

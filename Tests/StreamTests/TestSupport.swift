@@ -165,3 +165,13 @@ enum TestSupport {
         return try collectWindows(pipeline: pipeline, decoder: decoder, bytes: bytes)
     }
 }
+
+extension SignalQuality {
+    /// The quality with the beat detector's noise estimate left out: the faults and flags alone, to compare
+    /// with ``SignalQuality/clean``.
+    var withoutBeatNoise: SignalQuality {
+        var quality = self
+        quality.beatNoiseRatio = nil
+        return quality
+    }
+}

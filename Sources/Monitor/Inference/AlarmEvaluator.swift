@@ -17,8 +17,9 @@ package final class AlarmEvaluator {
         package var classified = 0
         /// Every alarm transition, in order, ending with those of the stream's end.
         package var events: [AlertEvent] = []
-        /// Each window's end (stream seconds) and the heart rate it carried, in order.
-        package var heartRates: [(endSeconds: Double, reading: HeartRateReading?)] = []
+        /// Each window's end (stream seconds), the heart rate it carried and the beat detector's noise estimate,
+        /// in order.
+        package var heartRates: [(endSeconds: Double, reading: HeartRateReading?, beatNoiseRatio: Double?)] = []
     }
 
     /// The model, its pipeline and the alarm rules, loaded once and shared by the evaluators of every thread.
@@ -104,7 +105,9 @@ package final class AlarmEvaluator {
         }
         try FileClassifier.streamWindows(of: record, configuration: configuration) { window in
             outcome.windows += 1
-            outcome.heartRates.append((window.info.endSeconds, window.info.heartRate))
+            outcome.heartRates.append(
+                (window.info.endSeconds, window.info.heartRate, window.info.quality.beatNoiseRatio)
+            )
             guard window.info.quality.isClassifiable else {
                 pending.append((window.info, nil))
                 return
