@@ -186,6 +186,55 @@ import Testing
         #expect(entries.last?["ECG_REASON"] == "stream-ended")
     }
 
+    /// journald killed just after start-up and started again while an AF record streams: every alert event
+    /// reaches the journal exactly once and in order (as on standard output), each went to standard error
+    /// meanwhile, and STATUS= counted the queue.
+    @Test func aJournalOutageLosesNoAlertEvent() async throws {
+        let journal = try TestJournald()
+        let running = try await Running.start(
+            alerts: "both",
+            journal: journal,
+            environment: ["WATCHDOG_USEC": "1000000"]
+        )
+        journal.interrupt()
+        let socketPath = running.socketPath
+        async let replayed = Self.replay(
+            ["\(Self.challenge)/A0003"],
+            to: socketPath,
+            ["--speed", "3", "--stream-id", "bed-outage"]
+        )
+        try await running.daemon.errors.wait("the outage report") {
+            $0.contains { $0.text.contains("journal unavailable") }
+        }
+        try await running.daemon.errors.wait("an event on standard error") {
+            $0.contains { $0.text.contains("alert event not yet in the journal") }
+        }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !running.notify.messages.contains(where: { $0.contains("alert events waiting for the journal") }),
+            ContinuousClock.now < deadline
+        {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try journal.restart()
+        #expect(try await replayed == 0)
+        #expect(try await running.stop() == 0)
+        func key(_ fields: [String: Any], prefix: String) -> String {
+            ["EVENT", "CLASS", "CONDITION", "WINDOW_END"].map { name in
+                fields[prefix + (prefix.isEmpty ? name.lowercased() : name)].map { "\($0)" } ?? "-"
+            }.joined(separator: "/")
+        }
+        let written = running.events.filter { $0["event"] as? String != "vitals" }.map { key($0, prefix: "") }
+        let stored = try await journal.settledEntries(matching: "ECG_STREAM", anyOf: ["bed-outage"])
+            .filter { $0["MESSAGE_ID"] != nil && $0["ECG_EVENT"] != nil }.map { key($0, prefix: "ECG_") }
+        #expect(!written.isEmpty)
+        #expect(stored == written)
+        #expect(
+            running.notify.messages.contains { $0.contains("alert events waiting for the journal") },
+            "\(running.notify.messages)"
+        )
+        #expect(running.daemon.errors.lines.contains { $0.text.contains("journal reachable again") })
+    }
+
     /// `simulate` at 80 bpm whose beats stop at 8 s, sent at 4× real time: the daemon raises asystole (high,
     /// heart rate 0) about 4 s of stream time after the last beat, its vitals carry the rate before, and STATUS=
     /// (every 0.5 s with a 1 s watchdog) shows it; the stream's end clears the alarm.

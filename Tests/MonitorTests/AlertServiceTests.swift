@@ -82,17 +82,24 @@ final class OutputPipe {
         #expect(logs.entries.contains { $0.level == .warning && $0.message == "alarm input refused" })
     }
 
-    @Test func outputFailureIsLoggedAndTheServiceGoesOn() async throws {
+    /// The JSON-line reader gone (a closed pipe): the service goes on, says so once on standard error, and
+    /// counts every line it could not write.
+    @Test func aGoneReaderIsReportedOnceAndTheServiceGoesOn() async throws {
         let pipe = try OutputPipe()
         close(pipe.readEnd)
-        let logs = InMemoryLogHandler()
+        let errors = try OutputPipe()
+        let counters = AlertCounters()
         let (inputs, continuation) = AsyncStream.makeStream(of: AlarmInput.self)
         let service = AlertService(
             rules: try makeRules(),
             inputs: (inputs, continuation),
-            output: AlertOutput(destination: .json, lines: FileDescriptorOutput(descriptor: pipe.writeEnd)),
-            counters: AlertCounters(),
-            logger: Logger(label: "test") { _ in logs }
+            output: AlertOutput(
+                destination: .json,
+                lines: FileDescriptorOutput(descriptor: pipe.writeEnd),
+                errors: FileDescriptorOutput(descriptor: errors.writeEnd)
+            ),
+            counters: counters,
+            logger: DaemonTestSupport.logger
         )
         let previous = signal(SIGPIPE, SIG_IGN)
         defer { signal(SIGPIPE, previous) }
@@ -101,9 +108,14 @@ final class OutputPipe {
         continuation.finish()
         await service.run()
         close(pipe.writeEnd)
-        let failures = logs.entries.filter { $0.message == "alert event not written" }
-        #expect(failures.count == 3)
-        #expect(failures.first?.metadata["ecg.stream"] == "bed-3")
+        close(errors.writeEnd)
+        let report = String(
+            decoding: FileHandle(fileDescriptor: errors.readEnd, closeOnDealloc: true).readDataToEndOfFile(),
+            as: UTF8.self
+        )
+        #expect(
+            report.split(separator: "\n").count == 1 && report.contains("ALERT EVENTS ARE NOT DELIVERED"), "\(report)")
+        #expect(counters.delivery.linesUndelivered == 3)
     }
 
     @Test func checksThatTheJournalIsThereWhenAlertsGoToIt() async throws {

@@ -14,8 +14,7 @@ package final class TestJournald {
     package static let binary = "/lib/systemd/systemd-journald"
 
     package let namespace: String
-    private let process: Process
-    private let output = Pipe()
+    private let process: Mutex<Process>
 
     /// Starts journald on a fresh namespace and waits for its `READY=1`.
     package init() throws {
@@ -28,23 +27,48 @@ package final class TestJournald {
             throw HarnessError(description: "journal tests start their own journald and need root")
         }
         namespace = "ecgtest\(UInt32.random(in: 0...UInt32.max))"
+        process = Mutex(Process())
+        do {
+            try start()
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    /// Runs journald on the namespace and waits for its `READY=1`.
+    private func start() throws {
         let notify = try DatagramSocket()
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = [namespace]
+        let journald = Process()
+        journald.executableURL = URL(fileURLWithPath: Self.binary)
+        journald.arguments = [namespace]
         var environment = ProcessInfo.processInfo.environment
         environment["NOTIFY_SOCKET"] = notify.path
-        process.environment = environment
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        journald.environment = environment
+        journald.standardOutput = FileHandle.nullDevice
+        journald.standardError = FileHandle.nullDevice
+        try journald.run()
+        process.withLock { $0 = journald }
         while true {
             guard let message = try notify.receive(timeoutMilliseconds: 10_000) else {
-                stop()
                 throw HarnessError(description: "systemd-journald \(namespace) sent no READY=1 within 10 s")
             }
             if message.split(separator: "\n").contains("READY=1") { break }
         }
+    }
+
+    /// Stops journald as an outage would (SIGKILL, nothing cleaned up: its socket stays, refusing).
+    package func interrupt() {
+        process.withLock { journald in
+            guard journald.isRunning else { return }
+            kill(journald.processIdentifier, SIGKILL)
+            journald.waitUntilExit()
+        }
+    }
+
+    /// Starts journald again on the same namespace, its socket and files, after ``interrupt()``.
+    package func restart() throws {
+        try start()
     }
 
     deinit {
@@ -53,9 +77,10 @@ package final class TestJournald {
 
     /// Stops journald (SIGTERM to its pid, then waits) and removes its sockets and journal files.
     package func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
+        process.withLock { journald in
+            guard journald.isRunning else { return }
+            kill(journald.processIdentifier, SIGTERM)
+            journald.waitUntilExit()
         }
         let machineID =
             (try? String(contentsOfFile: "/etc/machine-id", encoding: .utf8))?

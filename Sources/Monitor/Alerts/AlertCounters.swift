@@ -4,6 +4,7 @@ import Synchronization
 public final class AlertCounters: Sendable {
     private let active = Atomic<Int>(0)
     private let heartRates = Mutex<[String: Double?]>([:])
+    private let delivered = Mutex(AlertOutput.Statistics())
     private let emitted = Atomic<UInt64>(0)
     private let rejected = Atomic<UInt64>(0)
 
@@ -17,7 +18,11 @@ public final class AlertCounters: Sendable {
     /// Windows or requests the alarm engine refused (bad probabilities, windows out of order, unknown alarms).
     public var inputsRejected: UInt64 { rejected.load(ordering: .relaxed) }
 
-    func update(activeAlarms: Int, emitted count: Int) {
+    /// What did not reach its destination, as of the last input applied.
+    public var delivery: AlertOutput.Statistics { delivered.withLock { $0 } }
+
+    func update(activeAlarms: Int, emitted count: Int, delivery: AlertOutput.Statistics) {
+        delivered.withLock { $0 = delivery }
         active.store(activeAlarms, ordering: .relaxed)
         emitted.wrappingAdd(UInt64(count), ordering: .relaxed)
     }

@@ -27,7 +27,7 @@ public struct AlertService: Service {
     ///     shutdown does.
     ///   - output: Where events go.
     ///   - counters: Updated after each input, for the status line.
-    ///   - logger: Logs refused inputs and output failures.
+    ///   - logger: Logs refused inputs and reloads.
     public init(
         rules: AlarmRules,
         inputs: (stream: AsyncStream<AlarmInput>, continuation: AsyncStream<AlarmInput>.Continuation),
@@ -68,18 +68,9 @@ public struct AlertService: Service {
                 logger.warning("alarm input refused", metadata: ["ecg.error": "\(error)"])
                 continue
             }
+            output.retry()
             for event in events {
-                do {
-                    try output.emit(event)
-                } catch {
-                    logger.error(
-                        "alert event not written",
-                        metadata: [
-                            "ecg.stream": .string(event.stream), "ecg.event": .string(event.message),
-                            "ecg.error": "\(error)",
-                        ]
-                    )
-                }
+                output.emit(event)
             }
             switch input {
             case .classified(let stream, _, _, _, _, _), .faulty(let stream, _, _, _, _):
@@ -89,7 +80,8 @@ public struct AlertService: Service {
             case .acknowledge, .reload:
                 break
             }
-            counters.update(activeAlarms: engine.activeAlarmCount, emitted: events.count)
+            counters.update(activeAlarms: engine.activeAlarmCount, emitted: events.count, delivery: output.statistics)
         }
+        output.retry()
     }
 }

@@ -47,6 +47,12 @@ final class DaemonStatus: Sendable {
         line += "\(Self.count(active, "alarm")) active, \(queue.statistics.skipped) windows dropped, "
         line += "\(ingest.refusedConnections) refused"
         if total.droppedInputs > 0 { line += ", \(total.droppedInputs) alarm inputs lost" }
+        let delivery = alerts.delivery
+        if delivery.journalQueued > 0 || delivery.journalDropped > 0 {
+            line += ", \(delivery.journalQueued) alert events waiting for the journal"
+            if delivery.journalDropped > 0 { line += " (\(delivery.journalDropped) dropped, on stderr)" }
+        }
+        if delivery.linesUndelivered > 0 { line += ", \(delivery.linesUndelivered) JSON alert lines undelivered" }
         if let p50 = windows.latency.percentile(0.5), let p99 = windows.latency.percentile(0.99) {
             line += ", latency p50 \(Self.milliseconds(p50)) p99 \(Self.milliseconds(p99))"
         }
