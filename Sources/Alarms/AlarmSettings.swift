@@ -31,10 +31,9 @@ public struct AlarmSettings: Sendable, Equatable {
     /// at most 1% of normal records. Resting-ECG diagnoses (old infarct locations, non-specific ischaemia) and
     /// classes without that evidence are findings (`info`): reported, never alarms.
     public static let defaultClasses: [String: AlarmPriority] = [
-        // Acute subendocardial injury: immediate response.
-        "INJAS": .high,
-        // Arrhythmias and conduction changes that need prompt treatment decisions.
-        "AFIB": .medium, "CLBBB": .medium,
+        // Acute injury, arrhythmias and conduction changes that need prompt decisions. ST-segment alarms are
+        // medium on bedside monitors; high (latching) is left to asystole and the extreme rates, counted beats.
+        "INJAS": .medium, "AFIB": .medium, "CLBBB": .medium,
         // Rate and conduction changes worth knowing: awareness.
         "CRBBB": .low, "STACH": .low, "SBRAD": .low,
         // Findings: reported for the record, no alarm.
