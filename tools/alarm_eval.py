@@ -7,7 +7,8 @@ Run from the repository root after `swift build -c release --product ecg-monitor
 
 A record "raises" a class when the class's alarm (or finding) was raised at any time while it streamed; with no
 label of that class it is a false alarm. Alarm sensitivity counts the records with the label that raised it, the
-delay is stream time from the record's start to the raise. The stresses are `ecg-monitor evaluate --stress`'s:
+delay is stream time from the record's start to the raise. Heart-rate alarms (from counted beats) count as alarms
+and are listed per condition. The stresses are `ecg-monitor evaluate --stress`'s:
 baseline wander, muscle noise at a signal-to-noise ratio, mains, one lead off (docs/alarms.md).
 """
 
@@ -64,6 +65,7 @@ def score(table: pd.DataFrame, outcome: dict[str, dict]) -> dict:
     by_class: dict[str, dict] = defaultdict(lambda: {"tp": 0, "fp": 0, "delays": [], "kind": "alarm"})
     normal_any = normal = any_alarm = 0
     technical: dict[str, int] = defaultdict(int)
+    heart_rate: dict[str, int] = defaultdict(int)
     windows = classified = 0
     for row in table.itertuples():
         record = outcome[Path(row.path).name]
@@ -71,6 +73,7 @@ def score(table: pd.DataFrame, outcome: dict[str, dict]) -> dict:
         classified += record["classified"]
         raised: dict[str, float] = {}
         conditions: set[str] = set()
+        rate_conditions: set[str] = set()
         for event in record["events"]:
             if event["event"] in ("raised", "finding-reported"):
                 code = event["class"]
@@ -78,9 +81,13 @@ def score(table: pd.DataFrame, outcome: dict[str, dict]) -> dict:
                 by_class[code]["kind"] = "alarm" if event["event"] == "raised" else "finding"
             elif event["event"] == "technical-raised":
                 conditions.add(event["condition"])
+            elif event["event"] == "heart-rate-raised":
+                rate_conditions.add(event["condition"])
         for condition in conditions:
             technical[condition] += 1
-        alarms = {code for code in raised if code in by_class and by_class[code]["kind"] == "alarm"}
+        for condition in rate_conditions:
+            heart_rate[condition] += 1
+        alarms = {code for code in raised if code in by_class and by_class[code]["kind"] == "alarm"} | rate_conditions
         is_normal = {"NORM", "SR"} <= row.labels
         normal += is_normal
         normal_any += is_normal and bool(alarms)
@@ -100,6 +107,7 @@ def score(table: pd.DataFrame, outcome: dict[str, dict]) -> dict:
         "any_alarm": any_alarm,
         "classes": by_class,
         "technical": dict(technical),
+        "heart_rate": dict(heart_rate),
         "windows": windows,
         "classified": classified,
     }
@@ -118,15 +126,16 @@ def report(table: pd.DataFrame, results: dict[str, dict], title: str) -> str:
     lines = [f"# {title}", "", __doc__.split("\n\n")[2].replace("\n", " "), ""]
     lines += [
         "| stress | records | windows formed / classified | NORM+SR records with any alarm | records with any alarm |"
-        " technical alarms (records) |",
-        "|---|---:|---:|---:|---:|---|",
+        " heart-rate alarms (records) | technical alarms (records) |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for stress, result in results.items():
         technical = ", ".join(f"{k} {percent(v, result['records'])}" for k, v in sorted(result["technical"].items()))
+        rates = ", ".join(f"{k} {percent(v, result['records'])}" for k, v in sorted(result["heart_rate"].items()))
         lines.append(
             f"| {stress} | {result['records']} | {result['windows']} / {result['classified']} | "
             f"{result['normal_any']} of {result['normal']} ({percent(result['normal_any'], result['normal'])}) | "
-            f"{percent(result['any_alarm'], result['records'])} | {technical or 'none'} |"
+            f"{percent(result['any_alarm'], result['records'])} | {rates or 'none'} | {technical or 'none'} |"
         )
     for stress, result in results.items():
         lines += [
