@@ -185,6 +185,9 @@ package final class DaemonProcess {
         errors = try LineRecorder(errorPipe.fileHandleForReading, name: "daemon-stderr")
     }
 
+    /// The child's process id.
+    package var processIdentifier: Int32 { process.processIdentifier }
+
     /// Sends `signal` to the child.
     package func send(_ signal: Int32) {
         kill(process.processIdentifier, signal)

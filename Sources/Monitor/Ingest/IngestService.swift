@@ -51,6 +51,9 @@ final class IngestService: Service {
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) async throws -> IngestService {
         try configuration.validate()
+        var configuration = configuration
+        configuration.maxConnections = OpenFilesLimit.connectionLimit(
+            for: configuration.connectionLimit, logger: logger)
         let context = IngestContext(configuration: configuration, queue: queue, counters: counters, logger: logger)
         var serverChannel: (any Channel)?
         var boundPath: String?
@@ -133,6 +136,11 @@ final class IngestService: Service {
     private static func serverBootstrap(group: any EventLoopGroup, context: IngestContext) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try AcceptFailureReporter.install(on: channel, logger: context.logger, counters: context.counters)
+                }
+            }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

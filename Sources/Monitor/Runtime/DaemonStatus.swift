@@ -47,6 +47,7 @@ final class DaemonStatus: Sendable {
         line += "\(Self.count(active, "alarm")) active, \(queue.statistics.skipped) windows dropped, "
         line += "\(ingest.refusedConnections) refused"
         if total.droppedInputs > 0 { line += ", \(total.droppedInputs) alarm inputs lost" }
+        if ingest.failedAccepts > 0 { line += ", \(ingest.failedAccepts) accepts failed (descriptors exhausted)" }
         let delivery = alerts.delivery
         if delivery.journalQueued > 0 || delivery.journalDropped > 0 {
             line += ", \(delivery.journalQueued) alert events waiting for the journal"
