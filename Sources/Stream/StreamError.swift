@@ -34,6 +34,8 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
     case truncatedStream(bufferedBytes: Int)
     /// No bytes arrived for longer than the configured idle time.
     case idleTimeout(seconds: Double)
+    /// The header line was not complete within the configured time after connecting.
+    case headerTimeout(seconds: Double)
     /// The stream was refused by the service (limits, duplicate stream id).
     case refused(reason: String)
     /// A configuration value is out of range or inconsistent.
@@ -59,6 +61,7 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
         case .badCSVLine: "bad_csv_line"
         case .truncatedStream: "truncated_stream"
         case .idleTimeout: "idle_timeout"
+        case .headerTimeout: "header_timeout"
         case .refused: "refused"
         case .badConfiguration: "bad_configuration"
         case .badRecord: "bad_record"
@@ -94,6 +97,8 @@ public enum StreamError: Error, Equatable, CustomStringConvertible {
             "stream ended inside a frame (\(bufferedBytes) bytes of an incomplete frame or line)"
         case .idleTimeout(let seconds):
             "no data for \(seconds) s"
+        case .headerTimeout(let seconds):
+            "no complete header line within \(seconds) s of connecting"
         case .refused(let reason):
             "stream refused: \(reason)"
         case .badConfiguration(let reason):

@@ -149,10 +149,10 @@ import Testing
         #expect((1..<64).contains(allowed), "\(warning)")
         var idle: [Int32] = []
         defer { for descriptor in idle { close(descriptor) } }
-        for _ in 0..<(allowed + 8) { idle.append(try Self.connect(to: path)) }
+        for _ in 0..<(allowed + 8) { idle.append(try IdleConnection.open(path)) }
         let before = try Self.cpuSeconds(of: daemon.processIdentifier)
         let (refusal, _) = try await BlockingStreamClient.exchange(socketPath: path, [], timeoutSeconds: 10)
-        #expect(refusal.contains("\"error\":\"refused\"") && refusal.contains("connections is reached"), "\(refusal)")
+        #expect(refusal.contains("\"error\":\"refused\"") && refusal.contains("is reached"), "\(refusal)")
         try await Task.sleep(for: .seconds(3))
         let spent = try Self.cpuSeconds(of: daemon.processIdentifier) - before
         #expect(spent < 0.5, "\(spent) CPU-seconds in 3 s at the connection cap")
@@ -164,25 +164,6 @@ import Testing
         #expect(reply.contains("\"error\":\"bad_header\""), "\(reply)")
         daemon.send(SIGTERM)
         #expect(try await daemon.waitForExit() == 0)
-    }
-
-    /// A connected, idle client socket.
-    static func connect(to path: String) throws -> Int32 {
-        let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw HarnessError(description: "socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        guard result == 0 else {
-            close(descriptor)
-            throw HarnessError(description: "connect: \(String(cString: strerror(errno)))")
-        }
-        return descriptor
     }
 
     /// User plus system CPU time of process `pid`, seconds (from /proc/PID/stat).

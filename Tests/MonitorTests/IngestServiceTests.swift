@@ -197,6 +197,59 @@ import Testing
         await harness.finish()
     }
 
+    /// A client dripping its header (1 byte every 0.2 s) is closed at the header deadline with `header_timeout`
+    /// and frees its slot; a producer behind it is served.
+    @Test func aHeaderNotCompleteInTimeClosesTheConnection() async throws {
+        let harness = try await IngestHarness.start(shards: 1) { $0.headerTimeoutSeconds = 0.5 }
+        let stream = Array(try TestStreams.simulated(streamID: "real", seconds: 0.5))
+        try await testGracefulShutdown { trigger in
+            async let running: Void = harness.service.run()
+            let started = ContinuousClock.now
+            let reply = try await SocketOutput.withConnection(socketPath: harness.socketPath) { output in
+                for byte in stream.prefix(10) {
+                    try await output.write([byte])
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }.reply
+            #expect(try errorCode(reply) == "header_timeout", "\(reply)")
+            #expect(started.duration(to: .now) < .seconds(5))
+            #expect(try await harness.send(stream).isEmpty)
+            await harness.recorder.wait(for: "real") { $0.isEnded }
+            trigger.triggerGracefulShutdown()
+            try await running
+        }
+        await harness.finish()
+    }
+
+    /// One local user holds at most its per-user number of connections: the next one from the same uid is
+    /// refused naming the limit and the user.
+    @Test func oneUserCannotTakeEveryConnection() async throws {
+        let harness = try await IngestHarness.start(shards: 1) { $0.maxConnectionsPerUser = 2 }
+        try await testGracefulShutdown { trigger in
+            async let running: Void = harness.service.run()
+            let third = try await withThrowingTaskGroup(of: String.self) { group in
+                for name in ["one", "two"] {
+                    let bytes = Array(try TestStreams.simulated(streamID: name, seconds: 0.2))
+                    group.addTask {
+                        try await harness.send(bytes) {
+                            await harness.recorder.wait { $0.contains(where: \.isRefused) }
+                        }
+                    }
+                }
+                // Both are counted once their streams opened; the third connection of the same user comes after.
+                await harness.recorder.wait { $0.filter(\.isOpened).count == 2 }
+                let reply = try await harness.send([])
+                for try await _ in group {}
+                return reply
+            }
+            #expect(try errorCode(third) == "refused")
+            #expect(third.contains("limit of 2 connections of user \(getuid())"), "\(third)")
+            trigger.triggerGracefulShutdown()
+            try await running
+        }
+        await harness.finish()
+    }
+
     @Test func gracefulShutdownClosesOpenStreamsWithAReason() async throws {
         let harness = try await IngestHarness.start(shards: 1)
         let bytes = Array(try TestStreams.simulated(streamID: "long", seconds: 1))

@@ -25,6 +25,10 @@ public struct Config: Sendable, Equatable {
         public var maxBufferedBytes: Int
         /// No data for this long raises the "stream stalled" technical alarm.
         public var stallSeconds: Double
+        /// A connection whose header line is not complete this long after connecting is closed.
+        public var headerSeconds: Double
+        /// Socket connections at once from one local user (peer uid); 0: three quarters of the connection limit.
+        public var maxConnectionsPerUser: Int
     }
 
     /// How a stream is cut into windows.
@@ -92,7 +96,9 @@ public struct Config: Sendable, Equatable {
             stdin: false,
             maxStreams: 64,
             maxBufferedBytes: 1 << 20,
-            stallSeconds: 5
+            stallSeconds: 5,
+            headerSeconds: 5,
+            maxConnectionsPerUser: 0
         ),
         windows: Windows(seconds: 2.5, hopSeconds: 0.5),
         inference: Inference(workers: 0, maxBatch: 8),

@@ -75,6 +75,16 @@ extension Config {
         } value: {
             .double($0.input.stallSeconds)
         },
+        ConfigEntry("input.header_seconds") { values, key, config throws(DaemonError) in
+            config.input.headerSeconds = try values.double(key, 0.1...600)
+        } value: {
+            .double($0.input.headerSeconds)
+        },
+        ConfigEntry("input.max_connections_per_user") { values, key, config throws(DaemonError) in
+            config.input.maxConnectionsPerUser = try values.int(key, 0...8192)
+        } value: {
+            .int($0.input.maxConnectionsPerUser)
+        },
         ConfigEntry("windows.seconds") { values, key, config throws(DaemonError) in
             config.windows.seconds = try values.double(key, 0.1...60)
         } value: {

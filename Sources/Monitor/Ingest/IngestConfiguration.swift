@@ -22,11 +22,20 @@ struct IngestConfiguration: Sendable {
     var decoderLimits = DecoderLimits.standard
     /// A stream that sends nothing for this long is closed, seconds. Default 10.
     var idleTimeoutSeconds = 10.0
+    /// A connection whose header line is not complete this long after it was accepted is closed, seconds
+    /// (a client dripping its header cannot hold a slot). Default 5.
+    var headerTimeoutSeconds = 5.0
+    /// Socket connections at once from one local user (the peer's uid); nil: three quarters of the connection
+    /// limit (1.5 × `maxStreams` by default), so that one user can feed every stream slot and still be told when
+    /// they are full, but never take the last quarter of the connection slots from the others.
+    var maxConnectionsPerUser: Int?
     /// What streams are turned into.
     var pipeline: PipelineConfiguration
 
     /// Connections allowed at once.
     var connectionLimit: Int { maxConnections ?? 2 * maxStreams }
+    /// Socket connections allowed at once from one user.
+    var connectionLimitPerUser: Int { maxConnectionsPerUser ?? (connectionLimit * 3 + 3) / 4 }
 
     /// Checks the values.
     ///
@@ -39,6 +48,12 @@ struct IngestConfiguration: Sendable {
         }
         guard idleTimeoutSeconds.isFinite, idleTimeoutSeconds > 0 else {
             throw .badConfiguration(reason: "idle timeout must be positive")
+        }
+        guard headerTimeoutSeconds.isFinite, headerTimeoutSeconds > 0 else {
+            throw .badConfiguration(reason: "header timeout must be positive")
+        }
+        guard connectionLimitPerUser >= 1 else {
+            throw .badConfiguration(reason: "maxConnectionsPerUser must be at least 1")
         }
         guard socketMode <= 0o777 else { throw .badConfiguration(reason: "socket mode must be at most 0777") }
         guard socketPath != nil || readsStandardInput || inheritedSocketDescriptor != nil else {

@@ -20,6 +20,8 @@ final class IngestContext: Sendable {
     let isStopping = Atomic<Bool>(false)
     /// Connections open now.
     let connectionCount = Atomic<Int>(0)
+    /// Socket connections open now per peer uid.
+    private let connectionsPerUser = Mutex<[UInt32: Int]>([:])
     private let designs = Mutex<[Int: ResamplerDesign]>([:])
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
 
@@ -33,6 +35,25 @@ final class IngestContext: Sendable {
         self.queue = queue
         self.counters = counters
         self.logger = logger
+    }
+
+    /// Counts a connection of `user` if that user is below the per-user limit, and uncounts it when `channel`
+    /// closes; false (nothing counted) when the user is at the limit.
+    func admit(user: UInt32, channel: any Channel) -> Bool {
+        let admitted = connectionsPerUser.withLock { counts in
+            guard counts[user, default: 0] < configuration.connectionLimitPerUser else { return false }
+            counts[user, default: 0] += 1
+            return true
+        }
+        if admitted {
+            channel.closeFuture.whenComplete { [self] _ in
+                connectionsPerUser.withLock { counts in
+                    counts[user, default: 1] -= 1
+                    if counts[user] == 0 { counts[user] = nil }
+                }
+            }
+        }
+        return admitted
     }
 
     /// One resampler design per input rate, shared by every stream at that rate.

@@ -50,6 +50,8 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var loggedSkippedBytes = 0
     private var lastGarbageLog = NIODeadline.distantPast
     private var logger: Logger
+    /// Closes a socket connection whose header line is not complete in time.
+    private var headerDeadline: Scheduled<Void>?
 
     /// Creates the handler of one connection.
     ///
@@ -68,6 +70,21 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     // MARK: - Inbound
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        guard source == .socket else { return }
+        let seconds = shared.configuration.headerTimeoutSeconds
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        headerDeadline = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(seconds * 1e9))) {
+            let (handler, context) = bound.value
+            guard case .awaitingHeader = handler.state else { return }
+            handler.fail(context: context, error: .headerTimeout(seconds: seconds))
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        headerDeadline?.cancel()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .closed = state { return }

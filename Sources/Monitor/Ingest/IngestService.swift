@@ -143,8 +143,8 @@ final class IngestService: Service {
             }
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try addHandlers(to: channel, context: context, source: .socket, completion: nil)
+                peerUser(of: channel).flatMapThrowing { user in
+                    try addHandlers(to: channel, context: context, source: .socket, user: user, completion: nil)
                 }
             }
     }
@@ -229,20 +229,47 @@ final class IngestService: Service {
         return done.futureResult
     }
 
-    /// Idle timer, then the stream handler; a connection over the limit gets a refusal line instead.
+    /// The peer's credentials as `SO_PEERCRED` returns them (`struct ucred`, which Swift's Glibc does not export).
+    private struct PeerCredentials: Sendable {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// The uid of the process at the other end of a UNIX-socket connection.
+    private static func peerUser(of channel: any Channel) -> EventLoopFuture<UInt32> {
+        guard let provider = channel as? any SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(IngestError.socket(reason: "a connection without socket options"))
+        }
+        let credentials: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+            level: .init(rawValue: SOL_SOCKET),
+            name: .init(rawValue: SO_PEERCRED)
+        )
+        return credentials.map(\.uid)
+    }
+
+    /// Idle timer, then the stream handler; a connection over a limit (all connections, or those of its peer's
+    /// uid) gets a refusal line instead.
     private static func addHandlers(
         to channel: any Channel,
         context: IngestContext,
         source: IngestSource,
+        user: UInt32? = nil,
         completion: EventLoopPromise<Void>?
     ) throws {
         let count = context.connectionCount.wrappingAdd(1, ordering: .relaxed).newValue
         channel.closeFuture.whenComplete { _ in context.connectionCount.wrappingSubtract(1, ordering: .relaxed) }
-        guard count <= context.configuration.connectionLimit, !context.isStopping.load(ordering: .relaxed) else {
+        let userAdmitted = user.map { context.admit(user: $0, channel: channel) } ?? true
+        guard count <= context.configuration.connectionLimit, userAdmitted, !context.isStopping.load(ordering: .relaxed)
+        else {
             let reason =
-                context.isStopping.load(ordering: .relaxed)
-                ? "the service is stopping"
-                : "the limit of \(context.configuration.connectionLimit) connections is reached"
+                if context.isStopping.load(ordering: .relaxed) {
+                    "the service is stopping"
+                } else if !userAdmitted, let user {
+                    "the limit of \(context.configuration.connectionLimitPerUser) connections of user \(user) is reached"
+                } else {
+                    "the limit of \(context.configuration.connectionLimit) connections is reached"
+                }
             context.counters.recordRefusal()
             context.logger.warning("stream refused", metadata: ["ecg.reason": "\(reason)"])
             let line = IngestContext.errorLine(

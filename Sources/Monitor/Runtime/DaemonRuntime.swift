@@ -248,6 +248,9 @@ package final class DaemonRuntime: Sendable {
         ingest.readsStandardInput = config.input.stdin
         ingest.maxStreams = config.input.maxStreams
         ingest.idleTimeoutSeconds = config.input.stallSeconds
+        ingest.headerTimeoutSeconds = config.input.headerSeconds
+        ingest.maxConnectionsPerUser =
+            config.input.maxConnectionsPerUser == 0 ? nil : config.input.maxConnectionsPerUser
         ingest.decoderLimits.bufferBytes = config.input.maxBufferedBytes
         guard ingest.decoderLimits.bufferBytes >= ingest.decoderLimits.largestFrameBytes else {
             throw DaemonError.badConfigValue(
