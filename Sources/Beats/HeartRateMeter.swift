@@ -11,7 +11,11 @@
 /// While the signal is unusable (lead off, noise; the caller says so with ``recordUnusableSignal(atSampleIndex:)``)
 /// and for `unusableHoldSeconds` after, there is no rate and no asystole; afterwards intervals count only from
 /// beats after the signal came back. Asystole is ``HeartRateReading/secondsSinceLastBeat`` reaching
-/// `asystoleSeconds` (4 s) on a usable signal; a beat reported late (search-back) can end it.
+/// `asystoleSeconds` (4 s) on a usable signal, once the stream has had a rhythm: asystole is the loss of beats the
+/// detector had locked on to (at least `minIntervals` + 1 beats in a row at some point of the stream, kept across
+/// unusable stretches, as the detector keeps what it learned). A detector that never locked on has not learned
+/// the QRS complexes yet, and its silence is no evidence: on PTB-XL fold 10, three 10 s records of 2,198 gave it
+/// two beats each and would have raised a false asystole. A beat reported late (search-back) can end it.
 ///
 /// The reading also measures how irregular the rhythm is (``HeartRateReading/irregularity``): the median of the
 /// absolute differences between successive recent intervals (the same up to 8 within 8 s, none left out) over
@@ -51,6 +55,8 @@ public struct HeartRateMeter: Sendable {
     private var beatCount = 0
     /// The last sample marked unusable, or nil if none was.
     private var lastUnusable: Int?
+    /// The stream had a rhythm: enough beats in a row for a rate, at some point.
+    private var hadRhythm = false
 
     /// Creates a meter.
     ///
@@ -71,6 +77,7 @@ public struct HeartRateMeter: Sendable {
         if let lastUnusable, sampleIndex <= lastUnusable { return }
         beats[beatCount % beats.count] = sampleIndex
         beatCount += 1
+        hadRhythm = hadRhythm || beatCount > configuration.minIntervals
     }
 
     /// Marks the signal unusable at `sampleIndex` (lead off, noise): the beats so far are forgotten.
@@ -89,7 +96,7 @@ public struct HeartRateMeter: Sendable {
         let lastBeat = beatCount > 0 ? beats[(beatCount - 1) % beats.count] : nil
         let reference = max(lastBeat ?? Int.min, lastUnusable.map { $0 + 1 } ?? Int.min)
         let sinceLast = reference == Int.min ? nil : Double(now - reference) / sampleRateHz
-        let asystole = sinceLast.map { $0 >= configuration.asystoleSeconds } ?? false
+        let asystole = hadRhythm && (sinceLast.map { $0 >= configuration.asystoleSeconds } ?? false)
         let (bpm, used, irregularity) = averageRate(now: now)
         return HeartRateReading(
             beatsPerMinute: bpm,

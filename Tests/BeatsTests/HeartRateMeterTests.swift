@@ -69,6 +69,20 @@ private func readings(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -
         #expect(meter.reading(atSampleIndex: frames.count / 2 - 1).asystole)
     }
 
+    /// Asystole is the loss of a rhythm: silence after two beats (a detector that never locked on) is none,
+    /// silence after a rhythm is, also after an unusable stretch.
+    @Test func asystoleNeedsARhythmToLose() {
+        var meter = HeartRateMeter(sampleRateHz: 100)
+        for beat in [100, 180] { meter.recordBeat(atSampleIndex: beat) }
+        #expect(!meter.reading(atSampleIndex: 800).asystole)
+        for beat in [900, 980, 1060] { meter.recordBeat(atSampleIndex: beat) }
+        #expect(meter.reading(atSampleIndex: 1470).asystole)
+        meter.recordUnusableSignal(atSampleIndex: 1500)
+        #expect(!meter.reading(atSampleIndex: 1550).asystole)
+        #expect(
+            meter.reading(atSampleIndex: 1905).asystole, "the rhythm learned before counts after the signal is back")
+    }
+
     @Test func averagesTheLastIntervalsAndLeavesOutAMissedBeat() throws {
         var meter = HeartRateMeter(sampleRateHz: 100)
         for beat in [0, 100, 200, 300, 500, 600, 700] { meter.recordBeat(atSampleIndex: beat) }
