@@ -60,7 +60,7 @@ import Testing
                 try DaemonProcess.binaryPath(), record, DaemonTestSupport.defaultModelPath,
             ],
             executable: "/bin/sh",
-            environment: ["ECG_MONITOR_INFERENCE_WORKERS": "1"]
+            environment: ["ECG_MONITOR_INFERENCE_WORKERS": "1", "ECG_MONITOR_INPUT_LIVE_LEAD_SECONDS": "60"]
         )
         #expect(try await daemon.waitForExit() == 0)
         let lines = daemon.errors.lines.map(\.text)
@@ -74,15 +74,16 @@ import Testing
         #expect(!events.contains { $0.contains("monitoring-degraded") })
     }
 
-    /// Live streams sent far faster than real time to one worker: each keeps its newest window, and the loss is
-    /// raised as "monitoring degraded" and counted, not silent.
+    /// Live streams sent far faster than real time to one worker, with a lead that lets them (a producer that
+    /// buffers a minute): each keeps its newest window, and the loss is raised as "monitoring degraded" and
+    /// counted, not silent.
     @Test func liveStreamsThatLoseWindowsRaiseMonitoringDegraded() async throws {
         let directory = try DaemonTestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/ingest.sock"
         let daemon = try DaemonProcess(
             ["run", "--socket", socket, "--alerts", "json", "--model", DaemonTestSupport.defaultModelPath],
-            environment: ["ECG_MONITOR_INFERENCE_WORKERS": "1"]
+            environment: ["ECG_MONITOR_INFERENCE_WORKERS": "1", "ECG_MONITOR_INPUT_LIVE_LEAD_SECONDS": "60"]
         )
         try await daemon.errors.wait("readiness") { lines in lines.contains { $0.text.contains("ecg-monitor ready") } }
         let record = try DaemonTestSupport.samplePath("12-lead-ecg-classifier/A0003")

@@ -197,22 +197,22 @@ import Testing
         await harness.finish()
     }
 
-    /// A client dripping its header (1 byte every 0.2 s) is closed at the header deadline with `header_timeout`
+    /// A client dripping its header (1 byte a second) is closed at the header deadline with `header_timeout`
     /// and frees its slot; a producer behind it is served.
     @Test func aHeaderNotCompleteInTimeClosesTheConnection() async throws {
-        let harness = try await IngestHarness.start(shards: 1) { $0.headerTimeoutSeconds = 0.5 }
+        let harness = try await IngestHarness.start(shards: 1) { $0.headerTimeoutSeconds = 3 }
         let stream = Array(try TestStreams.simulated(streamID: "real", seconds: 0.5))
         try await testGracefulShutdown { trigger in
             async let running: Void = harness.service.run()
             let started = ContinuousClock.now
             let reply = try await SocketOutput.withConnection(socketPath: harness.socketPath) { output in
-                for byte in stream.prefix(10) {
+                for byte in stream.prefix(6) {
                     try await output.write([byte])
-                    try await Task.sleep(for: .milliseconds(200))
+                    try await Task.sleep(for: .seconds(1))
                 }
             }.reply
             #expect(try errorCode(reply) == "header_timeout", "\(reply)")
-            #expect(started.duration(to: .now) < .seconds(5))
+            #expect(started.duration(to: .now) < .seconds(10))
             #expect(try await harness.send(stream).isEmpty)
             await harness.recorder.wait(for: "real") { $0.isEnded }
             trigger.triggerGracefulShutdown()
@@ -247,6 +247,35 @@ import Testing
             trigger.triggerGracefulShutdown()
             try await running
         }
+        await harness.finish()
+    }
+
+    /// A live stream of 4 s written at once, its connection kept open, is read no faster than real time plus the
+    /// 2 s lead: its third window (samples to about 3.7 s) is formed no sooner than about 1.7 s after it was sent.
+    @Test func aLiveStreamFasterThanRealTimeIsPacedAtItsSocket() async throws {
+        let harness = try await IngestHarness.start(shards: 1)
+        let stream = Array(try TestStreams.simulated(streamID: "eager", seconds: 4))
+        try await testGracefulShutdown { trigger in
+            async let running: Void = harness.service.run()
+            let started = ContinuousClock.now
+            let elapsed = Mutex(Duration.zero)
+            let reply = try await harness.send(stream) {
+                let deadline = ContinuousClock.now + .seconds(30)
+                while harness.queue.statistics.published < 3, ContinuousClock.now < deadline {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                elapsed.withLock { $0 = started.duration(to: .now) }
+            }
+            #expect(reply.isEmpty)
+            await harness.recorder.wait(for: "eager") { $0.isEnded }
+            let took = elapsed.withLock { $0 }
+            #expect(took > .seconds(1.5), "three windows in \(took)")
+            trigger.triggerGracefulShutdown()
+            try await running
+        }
+        await harness.waitForEndings(1)
+        // 4 s at 100 Hz, windows of 2.5 s every 0.5 s, the last one still in the resampler: 3 formed.
+        #expect(harness.queue.statistics.published == 3)
         await harness.finish()
     }
 

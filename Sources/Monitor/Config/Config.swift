@@ -29,6 +29,8 @@ public struct Config: Sendable, Equatable {
         public var headerSeconds: Double
         /// Socket connections at once from one local user (peer uid); 0: three quarters of the connection limit.
         public var maxConnectionsPerUser: Int
+        /// How far a live stream may run ahead of real time before it is read no faster than real time.
+        public var liveLeadSeconds: Double
     }
 
     /// How a stream is cut into windows.
@@ -98,7 +100,8 @@ public struct Config: Sendable, Equatable {
             maxBufferedBytes: 1 << 20,
             stallSeconds: 5,
             headerSeconds: 5,
-            maxConnectionsPerUser: 0
+            maxConnectionsPerUser: 0,
+            liveLeadSeconds: 2
         ),
         windows: Windows(seconds: 2.5, hopSeconds: 0.5),
         inference: Inference(workers: 0, maxBatch: 8),

@@ -85,6 +85,11 @@ extension Config {
         } value: {
             .int($0.input.maxConnectionsPerUser)
         },
+        ConfigEntry("input.live_lead_seconds") { values, key, config throws(DaemonError) in
+            config.input.liveLeadSeconds = try values.double(key, 0.5...3600)
+        } value: {
+            .double($0.input.liveLeadSeconds)
+        },
         ConfigEntry("windows.seconds") { values, key, config throws(DaemonError) in
             config.windows.seconds = try values.double(key, 0.1...60)
         } value: {

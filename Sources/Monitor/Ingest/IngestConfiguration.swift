@@ -25,6 +25,9 @@ struct IngestConfiguration: Sendable {
     /// A connection whose header line is not complete this long after it was accepted is closed, seconds
     /// (a client dripping its header cannot hold a slot). Default 5.
     var headerTimeoutSeconds = 5.0
+    /// How far a live stream's samples may run ahead of the wall clock before reading it pauses, seconds: room
+    /// for a producer's buffering and bursts. Default 2.
+    var liveLeadSeconds = 2.0
     /// Socket connections at once from one local user (the peer's uid); nil: three quarters of the connection
     /// limit (1.5 × `maxStreams` by default), so that one user can feed every stream slot and still be told when
     /// they are full, but never take the last quarter of the connection slots from the others.
@@ -51,6 +54,9 @@ struct IngestConfiguration: Sendable {
         }
         guard headerTimeoutSeconds.isFinite, headerTimeoutSeconds > 0 else {
             throw .badConfiguration(reason: "header timeout must be positive")
+        }
+        guard liveLeadSeconds.isFinite, liveLeadSeconds >= 0.5 else {
+            throw .badConfiguration(reason: "the live lead must be at least 0.5 s")
         }
         guard connectionLimitPerUser >= 1 else {
             throw .badConfiguration(reason: "maxConnectionsPerUser must be at least 1")

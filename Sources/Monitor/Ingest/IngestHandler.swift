@@ -14,7 +14,11 @@ import SystemPackage
 /// A stream that can wait — standard input, or a header with `"recorded":true` — is read no faster than it is
 /// classified: when its previous window is still queued, the new one is held, reading stops (and with it the
 /// producer, once the socket's buffers fill), and the rest of the input waits until a worker takes the queued
-/// window. A live stream never waits: its newest window replaces a queued one, which is counted.
+/// window. A live stream never waits: its newest window replaces a queued one, which is counted. Nor may it run
+/// ahead of real time: a live stream whose samples arrive more than the configured lead
+/// (``IngestConfiguration/liveLeadSeconds``) ahead of the wall clock since its first sample is not read until the
+/// clock has caught up, so a producer that lies about being
+/// live is slowed at its own socket and takes no more than its share of the inference workers.
 final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -45,13 +49,21 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Input not yet handed to the decoder while a window is held.
     private var heldInput: ByteBuffer?
     /// The input ended while a window was held; the stream ends once everything before it is through.
-    private var inputEndedWhileHolding = false
+    private var inputEndedWhileWaiting = false
     private var receivedBytes = false
     private var loggedSkippedBytes = 0
     private var lastGarbageLog = NIODeadline.distantPast
     private var logger: Logger
     /// Closes a socket connection whose header line is not complete in time.
     private var headerDeadline: Scheduled<Void>?
+    /// When a live stream's first frame arrived: its sample clock's origin on the wall clock.
+    private var liveClockOrigin: NIODeadline?
+    /// Reading paused until a live stream's wall clock catches up with its samples.
+    private var pacingResume: Scheduled<Void>?
+    private var loggedPacing = false
+    /// The connection closed: what is left is read at once, as nobody is left to slow down (and the handler is
+    /// about to leave the pipeline, its timers with it).
+    private var pacingEnded = false
 
     /// Creates the handler of one connection.
     ///
@@ -84,13 +96,14 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         headerDeadline?.cancel()
+        pacingResume?.cancel()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .closed = state { return }
         var buffer = unwrapInboundIn(data)
         receivedBytes = receivedBytes || buffer.readableBytes > 0
-        if holdsWindow {
+        if isWaiting {
             // A read already under way when reading stopped: it waits with the rest.
             heldInput.setOrWriteBuffer(&buffer)
             return
@@ -101,8 +114,8 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event {
         case let idle as IdleStateHandler.IdleStateEvent where idle == .read:
-            // Nothing is read while a window is held: the producer is waiting for us, not stalled.
-            guard !holdsWindow else { return }
+            // Nothing is read while a window is held or a fast stream is paced: the producer waits for us.
+            guard !isWaiting else { return }
             let seconds = shared.configuration.idleTimeoutSeconds
             fail(context: context, error: .idleTimeout(seconds: seconds), ending: .stalled)
         case let channelEvent as ChannelEvent where channelEvent == .inputClosed:
@@ -115,7 +128,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        endOfInputOnceThrough(context: context)
+        endOfInputOnceThrough(context: context, producerGone: true)
         context.fireChannelInactive()
     }
 
@@ -136,9 +149,43 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         logGarbageIfNeeded()
-        if holdsWindow {
+        if isWaiting {
             heldInput.setOrWriteBuffer(&buffer)
             try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        }
+    }
+
+    /// Whether input waits: for a worker to take the held window, or for the wall clock to catch up.
+    private var isWaiting: Bool { holdsWindow || pacingResume != nil }
+
+    /// Makes a live stream whose samples run more than the configured lead ahead of the wall clock wait
+    /// until the clock has caught up by a quarter of a second: it is then read in quarter-second bursts, each
+    /// completing at most one window at the default hop, so pacing itself costs no window.
+    private func paceLiveStream(context: ChannelHandlerContext) {
+        guard !waitsForWorkers, !pacingEnded, pacingResume == nil, case .streaming(let pipeline, _) = state,
+            pipeline.statistics.inputSamples > 0
+        else { return }
+        let now = NIODeadline.now()
+        let origin = liveClockOrigin ?? now
+        liveClockOrigin = origin
+        let streamSeconds = Double(pipeline.statistics.inputSamples) / Double(pipeline.header.sampleRateHz)
+        let ahead = streamSeconds - Double((now - origin).nanoseconds) / 1e9
+        let lead = shared.configuration.liveLeadSeconds
+        guard ahead > lead else { return }
+        if !loggedPacing {
+            loggedPacing = true
+            logger.notice(
+                "live stream sends faster than real time: reading it is paced to its sample clock",
+                metadata: ["ecg.ahead_seconds": "\(ahead)"]
+            )
+        }
+        let wait = TimeAmount.nanoseconds(Int64((ahead - lead + 0.25) * 1e9))
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
+        pacingResume = context.eventLoop.scheduleTask(in: wait) {
+            let (handler, context) = bound.value
+            handler.pacingResume = nil
+            guard !handler.isClosed else { return }
+            handler.continueAfterWaiting(context: context)
         }
     }
 
@@ -147,7 +194,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// samples live in it).
     private func consume(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) -> StreamError? {
         do {
-            while !holdsWindow {
+            while !isWaiting {
                 if let (frame, next) = heldFrame {
                     heldFrame = nil
                     if let next { try run(frame, from: next, context: context) }
@@ -155,6 +202,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
                 if let item = try decoder.next() {
                     try handle(item, context: context)
+                    if case .frame = item { paceLiveStream(context: context) }
                     continue
                 }
                 guard buffer.readableBytes > 0 else { return nil }
@@ -210,11 +258,18 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard holdsWindow, case .streaming(_, let publisher) = state else { return }
         guard publisher.publishHeld(resume: resumeCallback(context: context)) else { return }
         holdsWindow = false
+        continueAfterWaiting(context: context)
+    }
+
+    /// Runs the input that waited, and reads again, or ends the stream whose input ended meanwhile; nothing while
+    /// the input still waits.
+    private func continueAfterWaiting(context: ChannelHandlerContext) {
+        guard !isWaiting else { return }
         var input = heldInput ?? context.channel.allocator.buffer(capacity: 0)
         heldInput = nil
         consumeAndWait(&input, context: context)
-        guard !holdsWindow, !isClosed else { return }
-        if inputEndedWhileHolding {
+        guard !isWaiting, !isClosed else { return }
+        if inputEndedWhileWaiting {
             endOfInput(context: context)
         } else {
             try? context.channel.syncOptions?.setOption(.autoRead, value: true)
@@ -264,10 +319,20 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
         return false
     }
 
-    /// Ends the stream, or, while a window is held, once the input before the end has gone through.
-    private func endOfInputOnceThrough(context: ChannelHandlerContext) {
-        guard !holdsWindow else {
-            inputEndedWhileHolding = true
+    /// Ends the stream, or, while input waits, once the input before the end has gone through.
+    /// A producer that half-closed is still paced to the end of its input; one that is gone is read to the end
+    /// at once.
+    private func endOfInputOnceThrough(context: ChannelHandlerContext, producerGone: Bool = false) {
+        pacingEnded = pacingEnded || producerGone
+        if producerGone, let pacing = pacingResume {
+            pacing.cancel()
+            pacingResume = nil
+            inputEndedWhileWaiting = true
+            continueAfterWaiting(context: context)
+            return
+        }
+        guard !isWaiting else {
+            inputEndedWhileWaiting = true
             return
         }
         endOfInput(context: context)

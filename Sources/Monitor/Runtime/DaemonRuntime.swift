@@ -249,6 +249,7 @@ package final class DaemonRuntime: Sendable {
         ingest.maxStreams = config.input.maxStreams
         ingest.idleTimeoutSeconds = config.input.stallSeconds
         ingest.headerTimeoutSeconds = config.input.headerSeconds
+        ingest.liveLeadSeconds = config.input.liveLeadSeconds
         ingest.maxConnectionsPerUser =
             config.input.maxConnectionsPerUser == 0 ? nil : config.input.maxConnectionsPerUser
         ingest.decoderLimits.bufferBytes = config.input.maxBufferedBytes
