@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Verifies systemd/ecg-monitor.{service,socket} with `systemd-analyze verify`; fails on any output.
+# Verifies systemd/ecg-monitor.{service,socket} with `systemd-analyze verify` (fails on any output), and the
+# service's sandbox with `systemd-analyze security --offline`: its exposure must stay at or below 2.0.
 #
 # verify checks that ExecStart's binary exists, so it runs against a scratch root that holds the installed
 # layout: the freshly built ecg-monitor at /usr/bin, kill for ExecReload, the host's unit files (for
@@ -34,4 +35,12 @@ if [ -n "$output" ] || [ "${status:-0}" -ne 0 ]; then
     echo "$output" >&2
     exit 1
 fi
-echo "verify-units: ecg-monitor.service and ecg-monitor.socket verified"
+# Exposure is reported 0.0-10.0; --threshold takes it times ten.
+exposure="$(systemd-analyze security --offline=true --root="$root" --threshold=20 \
+    /etc/systemd/system/ecg-monitor.service 2>&1)" || {
+    echo "verify-units: the sandbox's exposure is above 2.0:" >&2
+    echo "$exposure" >&2
+    exit 1
+}
+echo "verify-units: ecg-monitor.service and ecg-monitor.socket verified;" \
+    "$(grep -o 'Overall exposure level.*' <<<"$exposure")"
