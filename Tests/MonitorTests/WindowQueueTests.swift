@@ -51,6 +51,25 @@ import Testing
         #expect(pop(queue).isEmpty)
     }
 
+    /// A worker takes live streams' windows before recorded ones', each kind in arrival order; a stream reusing
+    /// the id of a recorded one whose ending is still queued queues as that one did, behind its ending.
+    @Test func liveWindowsGoBeforeRecordedOnesAndAReusedIdStaysBehindItsEnding() throws {
+        let queue = try WindowQueue(capacity: 6, windowValueCount: 10, shardCount: 1)
+        let recordedA = try queue.open(streamID: "recorded-a", waits: true)
+        let recordedB = try queue.open(streamID: "recorded-b", waits: true)
+        let live = try queue.open(streamID: "live")
+        try WindowFactory(streamID: "recorded-a").publish(1, to: recordedA)
+        try WindowFactory(streamID: "recorded-b").publish(2, to: recordedB)
+        try WindowFactory(streamID: "live").publish(3, to: live)
+        #expect(pop(queue).map(\.0.info.streamID) == ["live", "recorded-a", "recorded-b"])
+        recordedA.close(ending: .expected)
+        let again = try queue.open(streamID: "recorded-a")
+        try WindowFactory(streamID: "recorded-a").publish(4, to: again)
+        let order = pop(queue).map { ($0.0.info.streamID, $0.0.ending) }
+        #expect(order.map(\.0) == ["recorded-a", "recorded-a"])
+        #expect(order.first?.1 == .expected && order.last?.1 == nil)
+    }
+
     @Test func recordedStreamWaitsForItsQueuedWindowAndAHeldWindowReplacedIsCounted() throws {
         let queue = try WindowQueue(capacity: 2, windowValueCount: 10, shardCount: 1)
         let publisher = try queue.open(streamID: "s")

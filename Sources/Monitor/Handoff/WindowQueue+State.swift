@@ -67,11 +67,37 @@ extension WindowQueue {
         }
     }
 
-    /// The slots of one shard and its FIFO of pending entries (windows, stream endings); guarded by the
-    /// shard's lock.
+    /// A FIFO of slots, allocated once for every slot of a shard.
+    struct SlotRing {
+        private var slots: [Int]
+        private var head = 0
+        private(set) var count = 0
+
+        init(capacity: Int) {
+            slots = Array(repeating: 0, count: capacity)
+        }
+
+        mutating func push(_ slot: Int) {
+            slots[(head + count) % slots.count] = slot
+            count += 1
+        }
+
+        mutating func pop() -> Int? {
+            guard count > 0 else { return nil }
+            let slot = slots[head]
+            head = (head + 1) % slots.count
+            count -= 1
+            return slot
+        }
+    }
+
+    /// The slots of one shard and its two FIFOs of pending entries (windows, stream endings): live streams'
+    /// and waiting (recorded) streams'; guarded by the shard's lock.
     ///
-    /// Arrays are indexed by slot and sized for every slot, so no operation allocates. A slot is in the FIFO at
-    /// most once: with its pending window, its ending, or both.
+    /// Arrays are indexed by slot and sized for every slot, so no operation allocates. A slot is in one FIFO at
+    /// most once: with its pending window, its ending, or both. A worker takes live entries first: a live
+    /// stream is read no faster than real time, so it cannot starve the recorded ones, which can wait and
+    /// would otherwise put their windows between a bedside stream and its alarm.
     struct ShardState {
         /// Which of the slot's two buffers the producer writes; the other holds the pending window.
         private(set) var stagingIndex: [Int]
@@ -85,9 +111,10 @@ extension WindowQueue {
         private var generations: [UInt64]
         /// Per slot, what to call once its pending entry is taken: a recorded stream waiting to publish.
         private var resumes: [(@Sendable () -> Void)?]
-        private var ready: [Int]
-        private var readyHead = 0
-        private var readyCount = 0
+        /// Per slot: its stream waits for the workers (recorded), so its entries queue behind live ones.
+        private var waits: [Bool]
+        private var live: SlotRing
+        private var waiting: SlotRing
         private(set) var consumerWaiting = false
         var isStopped = false
         private(set) var statistics = Statistics()
@@ -103,12 +130,21 @@ extension WindowQueue {
             endings = Array(repeating: nil, count: slotCount)
             generations = Array(repeating: 0, count: slotCount)
             resumes = Array(repeating: nil, count: slotCount)
-            ready = Array(repeating: 0, count: slotCount)
+            waits = Array(repeating: false, count: slotCount)
+            live = SlotRing(capacity: slotCount)
+            waiting = SlotRing(capacity: slotCount)
         }
 
-        /// Prepares a slot for a new stream; returns its staging buffer index.
-        mutating func reset(ticket: Ticket, streamID: String) -> Int {
+        /// Prepares a slot for a new stream that waits for the workers or not; returns its staging buffer index.
+        ///
+        /// A stream reusing the id of one whose last entry is still queued in this shard queues as that one did,
+        /// so that the alarm side still sees the old stream's end before the new stream's first window.
+        mutating func reset(ticket: Ticket, streamID: String, waits streamWaits: Bool) -> Int {
             let slot = ticket.slot
+            let predecessor = pendingInfo.indices.first { other in
+                other != slot && closing[other] && hasPending[other] && pendingInfo[other].streamID == streamID
+            }
+            waits[slot] = predecessor.map { waits[$0] } ?? streamWaits
             hasPending[slot] = false
             holdsWindow[slot] = false
             closing[slot] = false
@@ -173,17 +209,21 @@ extension WindowQueue {
             return (false, enqueue(slot))
         }
 
-        /// Appends the slot to the FIFO; returns whether the worker is waiting and must be woken.
+        /// Appends the slot to its FIFO; returns whether the worker is waiting and must be woken.
         private mutating func enqueue(_ slot: Int) -> Bool {
             hasPending[slot] = true
-            ready[(readyHead + readyCount) % ready.count] = slot
-            readyCount += 1
+            if waits[slot] {
+                waiting.push(slot)
+            } else {
+                live.push(slot)
+            }
             defer { consumerWaiting = false }
             return consumerWaiting
         }
 
-        /// Takes up to `maxBatch` pending entries in FIFO order, calling `copy(slot, pendingBuffer, batchIndex)`
-        /// for each window; when there are none, notes that the worker is about to wait.
+        /// Takes up to `maxBatch` pending entries, live ones first, each FIFO in order, calling
+        /// `copy(slot, pendingBuffer, batchIndex)` for each window; when there are none, notes that the worker is
+        /// about to wait.
         mutating func take(
             maxBatch: Int,
             tags: inout [Tag],
@@ -192,10 +232,7 @@ extension WindowQueue {
         ) -> Int {
             var taken = 0
             var windows = 0
-            while taken < maxBatch, readyCount > 0 {
-                let slot = ready[readyHead]
-                readyHead = (readyHead + 1) % ready.count
-                readyCount -= 1
+            while taken < maxBatch, let slot = live.pop() ?? waiting.pop() {
                 var batchIndex: Int?
                 if holdsWindow[slot] {
                     copy(slot, 1 - stagingIndex[slot], windows)

@@ -118,15 +118,17 @@ final class WindowQueue: Sendable {
 
     // MARK: - Producer side
 
-    /// Reserves a slot for a stream.
+    /// Reserves a slot for a stream; a stream that `waits` for the workers (recorded) queues behind live ones.
     ///
     /// - Throws: ``OpenError`` when the pool is full or the id is in use.
-    func open(streamID: String) throws(OpenError) -> Publisher {
+    func open(streamID: String, waits: Bool = false) throws(OpenError) -> Publisher {
         let result = registry.withLock { registry -> Result<(Ticket, Int), OpenError> in
             registry.open(streamID: streamID)
         }
         let (ticket, shard) = try result.get()
-        let staging = shards[shard].state.withLock { state in state.reset(ticket: ticket, streamID: streamID) }
+        let staging = shards[shard].state.withLock { state in
+            state.reset(ticket: ticket, streamID: streamID, waits: waits)
+        }
         return Publisher(queue: self, ticket: ticket, shard: shard, streamID: streamID, stagingBuffer: staging)
     }
 

@@ -278,8 +278,9 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func open(_ header: StreamHeader) throws(StreamError) {
         let publisher: WindowQueue.Publisher
+        let waits = source == .standardInput || header.isRecorded
         do {
-            publisher = try shared.queue.open(streamID: header.streamID)
+            publisher = try shared.queue.open(streamID: header.streamID, waits: waits)
         } catch {
             switch error {
             case .full(let limit): throw .refused(reason: "the limit of \(limit) open streams is reached")
@@ -298,7 +299,7 @@ final class IngestHandler: ChannelInboundHandler, RemovableChannelHandler {
             throw error
         }
         state = .streaming(pipeline, publisher)
-        waitsForWorkers = source == .standardInput || header.isRecorded
+        waitsForWorkers = waits
         logger[metadataKey: "ecg.stream"] = "\(header.streamID)"
         var metadata: Logger.Metadata = [
             "ecg.rate_hz": "\(header.sampleRateHz)", "ecg.format": "\(header.format.wireName)",
