@@ -7,7 +7,8 @@
 #   --runs N     stop each target after N inputs, whichever limit comes first
 #
 # The module sources are compiled directly with `swiftc -sanitize=fuzzer,address` (SwiftPM has no fuzzing
-# support): Stream and Model once each as static libraries, then one executable per target. Seeds come from
+# support): Beats, Stream (which detects beats) and Model once each as static libraries, then one executable per
+# target. Seeds come from
 # the sample recordings beside the repository (../shared/ecg-samples) and the committed model fixtures; the
 # corpus grows in .build/fuzz/corpus/ across runs. A crash, leak, timeout or out-of-memory leaves its input in
 # .build/fuzz/artifacts/TARGET/ and makes the script exit non-zero; reproduce it with
@@ -74,22 +75,27 @@ build_target() {
     fi
 }
 
+STREAM_LIBRARIES=("$OUT/modules/libStream.a" "$OUT/modules/libBeats.a")
+
 needs() { local wanted; for wanted in "$@"; do [[ " ${TARGETS[*]} " == *" $wanted "* ]] && return 0; done; return 1; }
 
-if needs stream-header frame-decoder wfdb-record npy; then build_module Stream; fi
+if needs stream-header frame-decoder wfdb-record npy; then
+    build_module Beats
+    build_module Stream
+fi
 if needs model model-config; then build_module Model -I Sources/COpenBLAS; fi
 for target in "${TARGETS[@]}"; do
     case "$target" in
-        stream-header) build_target "$target" StreamHeaderFuzz.swift "$OUT/modules/libStream.a" ;;
-        frame-decoder) build_target "$target" FrameDecoderFuzz.swift "$OUT/modules/libStream.a" ;;
-        wfdb-record) build_target "$target" WFDBRecordFuzz.swift "$OUT/modules/libStream.a" ;;
+        stream-header) build_target "$target" StreamHeaderFuzz.swift "${STREAM_LIBRARIES[@]}" ;;
+        frame-decoder) build_target "$target" FrameDecoderFuzz.swift "${STREAM_LIBRARIES[@]}" ;;
+        wfdb-record) build_target "$target" WFDBRecordFuzz.swift "${STREAM_LIBRARIES[@]}" ;;
         model) build_target "$target" ModelFuzz.swift "$OUT/modules/libModel.a" -I Sources/COpenBLAS -lopenblas ;;
         model-config)
             build_target "$target" ModelConfigFuzz.swift "$OUT/modules/libModel.a" -I Sources/COpenBLAS -lopenblas ;;
         # The reader's two files compile in directly, without the rest of Monitor (NIO, configuration, ...).
         npy)
             build_target "$target" NpyArrayFuzz.swift Sources/Monitor/Inference/NpyArray.swift \
-                Sources/Monitor/Inference/InputError.swift "$OUT/modules/libStream.a" ;;
+                Sources/Monitor/Inference/InputError.swift "${STREAM_LIBRARIES[@]}" ;;
         *) echo "fuzz: unknown target $target (known: ${ALL_TARGETS[*]})" >&2; exit 2 ;;
     esac
 done
