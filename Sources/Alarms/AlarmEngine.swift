@@ -111,14 +111,13 @@ public struct AlarmEngine: Sendable {
         if let index = probabilities.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
             throw .badProbabilities(stream: stream, reason: "output \(index) is \(probabilities[index])")
         }
-        var events = try beginWindow(
+        var events = try observeWindow(
             stream: stream,
             startSeconds: startSeconds,
             endSeconds: endSeconds,
+            flags: flags,
             heartRate: heartRate
         )
-        events += observeTechnical(stream: stream, flags: flags)
-        events += observeHeartRate(stream: stream)
         var state = streams[stream, default: StreamAlarmState()]
         let rateMeasured = state.heartRate.map { $0.beatsPerMinute != nil || $0.asystole } ?? false
         state.remember(
@@ -176,6 +175,24 @@ public struct AlarmEngine: Sendable {
         endSeconds: Double,
         flags: TechnicalFlags,
         heartRate: HeartRateReading? = nil
+    ) throws(AlarmsError) -> [AlertEvent] {
+        try observeWindow(
+            stream: stream,
+            startSeconds: startSeconds,
+            endSeconds: endSeconds,
+            flags: flags,
+            heartRate: heartRate
+        )
+    }
+
+    /// What every window brings, classified or not: its place in the stream, its technical conditions and its
+    /// heart rate.
+    private mutating func observeWindow(
+        stream: String,
+        startSeconds: Double,
+        endSeconds: Double,
+        flags: TechnicalFlags,
+        heartRate: HeartRateReading?
     ) throws(AlarmsError) -> [AlertEvent] {
         var events = try beginWindow(
             stream: stream,
