@@ -150,7 +150,7 @@ import Testing
         #expect((1..<64).contains(allowed), "\(warning)")
         var idle: [Int32] = []
         defer { for descriptor in idle { close(descriptor) } }
-        for _ in 0..<(allowed + 8) { idle.append(try IdleConnection.open(path)) }
+        for _ in 0..<(allowed + 8) { idle.append(try UnixSocketConnection.open(path)) }
         let before = try Self.cpuSeconds(of: daemon.processIdentifier)
         let (refusal, _) = try await BlockingStreamClient.exchange(socketPath: path, [], timeoutSeconds: 10)
         #expect(refusal.contains("\"error\":\"refused\"") && refusal.contains("is reached"), "\(refusal)")
