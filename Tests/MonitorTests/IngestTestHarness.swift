@@ -167,8 +167,10 @@ struct IngestHarness {
             socketPath: directory + "/ingest.sock",
             pipeline: try DaemonTestSupport.pipelineConfiguration()
         )
-        // Slow machines (or sanitizers) must not turn a waiting test stream into an idle timeout.
+        // Slow machines (or sanitizers), or a cooperative pool kept busy by other tests, must not turn a waiting
+        // test stream into an idle or header timeout.
         configuration.idleTimeoutSeconds = 60
+        configuration.headerTimeoutSeconds = 60
         configure(&configuration)
         let queue = try WindowQueue(
             capacity: configuration.maxStreams,
