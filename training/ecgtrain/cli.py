@@ -43,6 +43,22 @@ def main(argv: list[str] | None = None) -> None:
         help="CODE=WEIGHT,...: classes whose loss counts WEIGHT times, e.g. the default alarm classes",
     )
     train.add_argument("--init-from", default=None, help="start from an exported model's weights (.onnx)")
+    train.add_argument(
+        "--architecture", default="windowed", choices=("windowed", "streaming"),
+        help="windowed IncepSE, or the causal streaming IncepSE the daemon serves incrementally",
+    )
+    train.add_argument("--window-samples", type=int, default=250, help="training crop length (samples)")
+    train.add_argument(
+        "--hop-samples", type=int, default=None,
+        help="validation hop: between windows (default 125), or between a streaming model's readouts (default 50)",
+    )
+    train.add_argument(
+        "--time-constant-samples", type=float, default=250.0,
+        help="streaming: time constant of the running means feeding the gates and the head (samples)",
+    )
+    train.add_argument(
+        "--readout-first-samples", type=int, default=250, help="streaming: the first readout, samples into a stream"
+    )
     train.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     train.add_argument("--resume", action="store_true", help="continue from the run folder's checkpoint")
     train.add_argument("--no-progress", action="store_true", help="no progress bar (logs only)")
@@ -112,6 +128,11 @@ def _run(args: argparse.Namespace) -> None:
             augment=",".join(parse_augmentations(args.augment)),
             init_from=args.init_from,
             class_weight=args.class_weight,
+            architecture=args.architecture,
+            window_samples=args.window_samples,
+            hop_samples=args.hop_samples or (50 if args.architecture == "streaming" else 125),
+            time_constant_samples=args.time_constant_samples,
+            readout_first_samples=args.readout_first_samples,
         )
         trainer = Trainer(config, PtbXl.load(args.data), args.out, args.device)
         if args.resume:

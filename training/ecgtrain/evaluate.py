@@ -41,6 +41,32 @@ def predict_records(
     return torch.sigmoid(per_record.double()).cpu().numpy()
 
 
+def readout_samples(samples: int, first: int, hop: int) -> list[int]:
+    """The samples at which a streaming model is read: the last sample of every hop from `first` samples in."""
+    if samples < first:
+        raise ValueError(f"record of {samples} samples is shorter than the {first}-sample first readout")
+    return list(range(first - 1, samples, hop))
+
+
+@torch.no_grad()
+def predict_streams(
+    model: torch.nn.Module, records: torch.Tensor, first: int, hop: int, batch_records: int = 256
+) -> np.ndarray:
+    """Per-record class probabilities of a streaming model, each record streamed from its first sample.
+
+    The model's logits are read every `hop` samples from `first` samples in, as the daemon reads them, and the
+    record's probability of a class is the maximum over those readouts (as `predict_records` over windows).
+    - Parameters: `records`: preprocessed `[records][leads][samples]` on the model's device.
+    - Returns: float64 `[records][classes]`.
+    """
+    model.eval()
+    readouts = readout_samples(records.shape[2], first, hop)
+    per_record = torch.cat(
+        [model(records[i : i + batch_records])[:, :, readouts].amax(dim=2) for i in range(0, len(records), batch_records)]
+    )
+    return torch.sigmoid(per_record.double()).cpu().numpy()
+
+
 def class_aurocs(labels: np.ndarray, probabilities: np.ndarray) -> list[float]:
     """AUROC per class; NaN for a class without both a positive and a negative record."""
     aurocs = []

@@ -12,6 +12,7 @@ Network, for input `[batch][12][time]`:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,82 @@ class IncepSE(nn.Module):
                 x = F.relu(x + self.shortcuts[i // 3](residual))
                 residual = x
         return self.head(x.mean(dim=2))
+
+
+def causal_mean(x: torch.Tensor, decay: float, block: int = 1024) -> torch.Tensor:
+    """The exponentially weighted mean of everything so far, at every sample of `[..., T]`.
+
+    `m[t] = Σ_{i≤t} decay^(t-i)·x[i] / Σ_{i≤t} decay^(t-i)`: the plain mean of the first samples, turning into a
+    moving average with a time constant of `1 / (1 - decay)` samples. A stream keeps it as two contracting
+    recurrences (`S = decay·S + x`, `Z = decay·Z + 1`, `m = S / Z`): rounding errors fade instead of accumulating,
+    so it cannot drift however long the stream. Computed here block by block as products with the decay kernel,
+    carrying `S` across blocks, so a long record needs no T×T matrix.
+    """
+    samples = x.shape[-1]
+    lags = torch.arange(min(samples, block), dtype=torch.float64)
+    lag = lags[None, :] - lags[:, None]
+    kernel = torch.where(lag >= 0, decay ** lag.clamp(min=0), 0.0).to(x.dtype)
+    carried = (decay ** (lags + 1)).to(x.dtype)
+    sums, carry = [], None
+    for start in range(0, samples, block):
+        chunk = x[..., start : start + block]
+        width = chunk.shape[-1]
+        total = chunk @ kernel[:width, :width]
+        if carry is not None:
+            total = total + carry[..., None] * carried[:width]
+        carry = total[..., -1]
+        sums.append(total)
+    seen = torch.arange(samples, dtype=torch.float64)
+    normaliser = ((1 - decay ** (seen + 1)) / (1 - decay)).to(x.dtype)
+    return torch.cat(sums, dim=-1) / normaliser
+
+
+def decay_for(time_constant_samples: float) -> float:
+    """The per-sample decay of a running mean with this time constant."""
+    if not time_constant_samples >= 1:
+        raise ValueError(f"a running mean's time constant must be at least one sample, got {time_constant_samples}")
+    return 1.0 - 1.0 / time_constant_samples
+
+
+class StreamingIncepSE(IncepSE):
+    """IncepSE made causal, so that a stream can be served sample by sample with a fixed state.
+
+    The same modules and parameter shapes as `IncepSE` (its weights load as they are), computed differently:
+    - every convolution's taps on the present and past (`k − 1` samples of left padding instead of `k // 2` each
+      side) and the max-pool branch over the present and two past samples;
+    - each squeeze-and-excitation gate computed at every sample from `causal_mean` of the module output, instead
+      of one gate from the mean over the whole window;
+    - the head on `causal_mean` of the last module's output, giving logits at every sample.
+    The logits at sample t depend only on samples ≤ t, and not on how a stream is cut into reads or hops.
+    `[B][leads][T]` → `[B][classes][T]`.
+    """
+
+    def __init__(self, classes: int, time_constant_samples: float, **kwargs):
+        super().__init__(classes, **kwargs)
+        self.time_constant_samples = float(time_constant_samples)
+        self.decay = decay_for(self.time_constant_samples)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        residual = x
+        for i, (module, excitation) in enumerate(zip(self.inception, self.excitation)):
+            x = self._gated(excitation, self._module(module, x))
+            if i % 3 == 2:
+                x = F.relu(x + self.shortcuts[i // 3](residual))
+                residual = x
+        pooled = causal_mean(x, self.decay)
+        return self.head(pooled.transpose(1, 2)).transpose(1, 2)
+
+    @staticmethod
+    def _module(module: InceptionModule, x: torch.Tensor) -> torch.Tensor:
+        squeezed = module.bottleneck(x)
+        branches = [F.conv1d(F.pad(squeezed, (conv.kernel_size[0] - 1, 0)), conv.weight) for conv in module.convs]
+        pooled = F.max_pool1d(F.pad(x, (2, 0), value=-math.inf), 3, stride=1)
+        return F.relu(module.bn(torch.cat(branches + [module.pool_conv(pooled)], dim=1)))
+
+    def _gated(self, excitation: SqueezeExcite, x: torch.Tensor) -> torch.Tensor:
+        means = causal_mean(x, self.decay).transpose(1, 2)
+        gates = torch.sigmoid(excitation.excite(F.relu(excitation.squeeze(means))))
+        return x * gates.transpose(1, 2)
 
 
 @dataclass

@@ -21,8 +21,8 @@ from tqdm import tqdm
 
 from .augment import Augmenter, parse_augmentations
 from .data import TRAIN_FOLDS, VALIDATION_FOLDS, PtbXl, Split
-from .evaluate import macro_auroc, predict_records
-from .model import IncepSE, Preprocessing
+from .evaluate import macro_auroc, predict_records, predict_streams, readout_samples
+from .model import IncepSE, Preprocessing, StreamingIncepSE
 from .onnx_weights import calibrate_shortcuts, load_onnx
 
 CHECKPOINT = "checkpoint.pt"
@@ -57,6 +57,21 @@ class TrainConfig:
     init_from: str | None = None
     # "CODE=WEIGHT,...": classes whose loss (positives and negatives) counts WEIGHT times ("" = all equal)
     class_weight: str = ""
+    # "windowed": IncepSE on crops of window_samples, validated on windows every hop_samples; "streaming": the
+    # causal StreamingIncepSE on crops of window_samples, trained and validated on its logits read every
+    # hop_samples from readout_first_samples in, as the daemon reads a stream
+    architecture: str = "windowed"
+    time_constant_samples: float = 250.0
+    readout_first_samples: int = 250
+
+
+def build_model(config: TrainConfig, classes: int) -> IncepSE:
+    """The untrained network a configuration names."""
+    if config.architecture == "streaming":
+        return StreamingIncepSE(classes, config.time_constant_samples)
+    if config.architecture != "windowed":
+        raise ValueError(f"unknown architecture '{config.architecture}'; expected windowed or streaming")
+    return IncepSE(classes)
 
 
 def class_weights(classes: list[str], spec: str) -> np.ndarray | None:
@@ -158,11 +173,17 @@ class Trainer:
         self.validation_x = torch.from_numpy(self.preprocessing.apply(validation.millivolts())).to(self.device)
         self.validation_y = validation.labels
 
+        self.model = build_model(config, len(self.classes))
         if initial is not None:
             calibrate_shortcuts(initial.model, self.train_x[:CALIBRATION_RECORDS, :, : config.window_samples].cpu())
-            self.model = initial.model.to(self.device)
-        else:
-            self.model = IncepSE(len(self.classes)).to(self.device)
+            # the streaming network has the windowed one's parameters, so either starts from an exported model
+            self.model.load_state_dict(initial.model.state_dict())
+        self.model.to(self.device)
+        self.readouts = (
+            readout_samples(config.window_samples, config.readout_first_samples, config.hop_samples)
+            if config.architecture == "streaming"
+            else None
+        )
         self.mean = torch.tensor(self.preprocessing.mean, dtype=torch.float32, device=self.device)[:, None]
         self.std = torch.tensor(self.preprocessing.std, dtype=torch.float32, device=self.device)[:, None]
         weights = positive_weights(train.labels, config.pos_weight)
@@ -207,7 +228,7 @@ class Trainer:
         while self.epoch < last:
             started = time.time()
             train_loss = self._train_epoch(progress)
-            probabilities = predict_records(self.model, self.validation_x, config.window_samples, config.hop_samples)
+            probabilities = self._validation_probabilities()
             auroc = macro_auroc(self.validation_y, probabilities)
             self.epoch += 1
             record = {
@@ -247,7 +268,7 @@ class Trainer:
             )
             if self.augmenter:
                 crops = self._augmented(crops)
-            loss = self.loss(self.model(crops), self.train_y[batch.to(self.device)])
+            loss = self._batch_loss(crops, self.train_y[batch.to(self.device)])
             self.optimizer.zero_grad(set_to_none=True)
             loss.backward()
             nn.utils.clip_grad_norm_(self.model.parameters(), config.clip_norm)
@@ -257,6 +278,19 @@ class Trainer:
             if progress and step % 20 == 0:
                 bar.set_postfix(loss=f"{loss.item():.4f}", val_auroc=f"{self._last_auroc():.4f}")
         return float(total.item()) / self.steps_per_epoch
+
+    def _batch_loss(self, crops: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        """Windowed: one prediction per crop. Streaming: every readout of the crop, each with the record's labels."""
+        if self.readouts is None:
+            return self.loss(self.model(crops), labels)
+        logits = self.model(crops)[:, :, self.readouts].transpose(1, 2)
+        return self.loss(logits, labels[:, None, :].expand_as(logits))
+
+    def _validation_probabilities(self) -> np.ndarray:
+        config = self.config
+        if self.readouts is None:
+            return predict_records(self.model, self.validation_x, config.window_samples, config.hop_samples)
+        return predict_streams(self.model, self.validation_x, config.readout_first_samples, config.hop_samples)
 
     def _augmented(self, crops: torch.Tensor) -> torch.Tensor:
         """Standardised crops → millivolts → artefacts → standardised, masked leads set to 0 as the daemon does."""

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 import torch
 
-from ecgtrain.evaluate import class_aurocs, macro_auroc, plot_roc, predict_records, window_starts
+from ecgtrain.evaluate import (
+    class_aurocs,
+    macro_auroc,
+    plot_roc,
+    predict_records,
+    predict_streams,
+    readout_samples,
+    window_starts,
+)
 
 
 def test_a_ten_second_record_gives_seven_benchmark_windows():
@@ -51,3 +59,27 @@ def test_roc_plot_is_a_small_png(tmp_path):
     plot_roc(labels, rng.random((50, 3)), ["A", "B", "C"], "test", tmp_path / "roc.png")
     data = (tmp_path / "roc.png").read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) < 100_000
+
+
+def test_a_ten_second_stream_is_read_every_half_second_from_two_and_a_half():
+    assert readout_samples(1000, 250, 50) == list(range(249, 1000, 50))
+    assert len(readout_samples(1000, 250, 50)) == 16
+    with pytest.raises(ValueError, match="shorter"):
+        readout_samples(200, 250, 50)
+
+
+class RunningSample(torch.nn.Module):
+    """Streaming logits: lead 0 itself at every sample, one class."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, :1]
+
+
+def test_stream_probability_is_the_maximum_over_readouts_only():
+    record = torch.zeros(1, 12, 1000)
+    record[0, 0, 100] = 9.0  # before the first readout: never read
+    record[0, 0, 499] = 2.0  # a readout
+    record[0, 0, 500] = 5.0  # between readouts
+    probability = predict_streams(RunningSample(), record, 250, 50)
+    assert probability.shape == (1, 1)
+    assert probability[0, 0] == pytest.approx(1 / (1 + math.exp(-2.0)))

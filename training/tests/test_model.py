@@ -7,7 +7,7 @@ import pytest
 import scipy.signal
 import torch
 
-from ecgtrain.model import IncepSE, Preprocessing
+from ecgtrain.model import IncepSE, Preprocessing, StreamingIncepSE, causal_mean, decay_for
 
 
 @pytest.mark.parametrize("samples", [250, 1000, 37])
@@ -61,3 +61,41 @@ def test_highpass_removes_a_constant_offset():
     preprocessing = Preprocessing(mean=[0.0] * 12, std=[1.0] * 12, sos=Preprocessing.highpass(0.5))
     out = preprocessing.apply(np.full((12, 2000), 3.0))
     assert np.abs(out[:, -200:]).max() < 1e-3
+
+
+def test_causal_mean_is_the_normalised_exponential_recurrence_across_blocks():
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 2600, dtype=torch.float64)
+    decay = decay_for(250)
+    running, weight, expected = torch.zeros(2, 3, dtype=torch.float64), 0.0, []
+    for t in range(x.shape[-1]):
+        running, weight = decay * running + x[..., t], decay * weight + 1
+        expected.append(running / weight)
+    assert torch.allclose(causal_mean(x, decay, block=1000), torch.stack(expected, dim=-1), atol=1e-12)
+    # the first sample's mean is the sample itself: a stream's first readout is not pulled towards zero
+    assert torch.allclose(causal_mean(x, decay)[..., 0], x[..., 0])
+
+
+def test_decay_refuses_a_time_constant_below_one_sample():
+    with pytest.raises(ValueError, match="at least one sample"):
+        decay_for(0.5)
+
+
+def test_streaming_logits_at_a_sample_ignore_every_later_sample():
+    torch.manual_seed(0)
+    model = StreamingIncepSE(classes=4, time_constant_samples=50).eval()
+    x = torch.randn(2, 12, 400)
+    changed = x.clone()
+    changed[:, :, 300:] = torch.randn(2, 12, 100) * 5
+    with torch.no_grad():
+        logits, other = model(x), model(changed)
+    assert logits.shape == (2, 4, 400)
+    assert torch.allclose(logits[:, :, :300], other[:, :, :300], atol=1e-6)
+    assert not torch.allclose(logits[:, :, 300:], other[:, :, 300:], atol=1e-3)
+
+
+def test_streaming_model_takes_the_windowed_models_weights():
+    windowed = IncepSE(classes=3)
+    streaming = StreamingIncepSE(classes=3, time_constant_samples=250)
+    streaming.load_state_dict(windowed.state_dict())
+    assert streaming.state_dict().keys() == windowed.state_dict().keys()

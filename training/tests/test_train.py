@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from ecgtrain.model import StreamingIncepSE
 from ecgtrain.train import (
     CHECKPOINT,
     Trainer,
@@ -99,3 +100,17 @@ def test_class_weights_weigh_the_named_classes_and_refuse_unknown_ones():
     for spec in ("AFIB=0", "AFIB=x", "AFIB", "AFIB=nan"):
         with pytest.raises(ValueError, match="positive weight"):
             class_weights(["AFIB"], spec)
+
+
+def test_a_streaming_run_trains_on_readouts_and_validates_as_streamed(training_data, tmp_path):
+    config = small(architecture="streaming", window_samples=400, hop_samples=50, time_constant_samples=100)
+    trainer = Trainer(config, training_data, tmp_path)
+    assert trainer.readouts == [249, 299, 349, 399]
+    history = trainer.run(progress=False)
+    assert isinstance(trainer.model, StreamingIncepSE) and len(history) == 2
+    assert math.isfinite(history[-1]["train_loss"])
+
+
+def test_an_unknown_architecture_is_refused(training_data, tmp_path):
+    with pytest.raises(ValueError, match="unknown architecture 'recurrent'"):
+        Trainer(small(architecture="recurrent"), training_data, tmp_path)
