@@ -14,14 +14,6 @@ public struct ModelClass: Sendable, Equatable, Decodable {
     }
 }
 
-/// One causal preprocessing step, applied per lead at the model's rate (docs/model-format.md).
-public enum PreprocessingStep: Sendable, Equatable {
-    /// `x ← (x − mean[lead]) / std[lead]`; one value per lead, in lead order.
-    case standardize(mean: [Double], std: [Double])
-    /// A causal IIR filter as second-order sections `[b0, b1, b2, a0, a1, a2]` with `a0 = 1`.
-    case sosFilter(sections: [[Double]], description: String)
-}
-
 /// What the daemon needs to know about a model besides its weights, read from the ONNX `metadata_props`.
 ///
 /// The keys are documented in docs/model-format.md. A model without any `ecg.` key still runs on raw arrays:
@@ -42,8 +34,9 @@ public struct ModelConfig: Sendable {
     public let leads: [String]
     /// The physical unit of the samples before preprocessing; nil without metadata.
     public let units: String?
-    /// The preprocessing steps, in the order they apply.
-    public let preprocessing: [PreprocessingStep]
+    /// The `ecg.preprocessing` value, a JSON array of steps; nil if absent. The stream pipeline that applies the
+    /// steps decodes and checks them (`PreprocessingStep.steps(metadataJSON:leadCount:)` in Stream).
+    public let preprocessingMetadata: String?
     /// The label task, e.g. `all`; nil if absent.
     public let task: String?
     /// The provenance object as JSON text; nil if absent.
@@ -77,7 +70,7 @@ public struct ModelConfig: Sendable {
             sampleRateHz = nil
             windowSamples = nil
             units = nil
-            preprocessing = []
+            preprocessingMetadata = nil
             task = nil
             provenance = nil
             return
@@ -123,9 +116,7 @@ public struct ModelConfig: Sendable {
         units = values["ecg.units"]
         task = values["ecg.task"]
         provenance = values["ecg.provenance"]
-        preprocessing =
-            values["ecg.preprocessing"] == nil
-            ? [] : try reader.preprocessing(leadCount: leadCount)
+        preprocessingMetadata = values["ecg.preprocessing"]
     }
 }
 
@@ -151,41 +142,5 @@ private struct MetadataReader {
         } catch {
             throw .badMetadata(key: key, reason: "not the expected JSON (\(error))")
         }
-    }
-
-    private struct RawStep: Decodable {
-        let op: String
-        let mean: [Double]?
-        let std: [Double]?
-        let sos: [[Double]]?
-        let description: String?
-    }
-
-    func preprocessing(leadCount: Int) throws(ModelError) -> [PreprocessingStep] {
-        let key = "ecg.preprocessing"
-        var steps: [PreprocessingStep] = []
-        for (index, step) in try decode([RawStep].self, key).enumerated() {
-            switch step.op {
-            case "standardize":
-                guard let mean = step.mean, let std = step.std, mean.count == leadCount, std.count == leadCount else {
-                    throw .badMetadata(key: key, reason: "step \(index): standardize needs \(leadCount) means and stds")
-                }
-                guard std.allSatisfy({ $0 > 0 && $0.isFinite }), mean.allSatisfy(\.isFinite) else {
-                    throw .badMetadata(key: key, reason: "step \(index): std must be > 0 and all values finite")
-                }
-                steps.append(.standardize(mean: mean, std: std))
-            case "sos_filter":
-                guard let sos = step.sos, !sos.isEmpty, sos.allSatisfy({ $0.count == 6 && $0[3] == 1 }) else {
-                    throw .badMetadata(key: key, reason: "step \(index): sos must be sections of 6 with a0 = 1")
-                }
-                guard sos.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
-                    throw .badMetadata(key: key, reason: "step \(index): sos coefficients must be finite")
-                }
-                steps.append(.sosFilter(sections: sos, description: step.description ?? ""))
-            default:
-                throw .badMetadata(key: key, reason: "step \(index): unknown op \"\(step.op)\"")
-            }
-        }
-        return steps
     }
 }

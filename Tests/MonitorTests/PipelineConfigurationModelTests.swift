@@ -20,17 +20,9 @@ import Testing
         #expect(configuration.windowSamples == 250 && configuration.hopSamples == 50)
         #expect(configuration.leads == StandardLead.allCases)
         #expect(configuration.quality == Self.quality)
-        try #require(configuration.preprocessing.count == model.config.preprocessing.count)
-        for (mapped, original) in zip(configuration.preprocessing, model.config.preprocessing) {
-            switch (mapped, original) {
-            case (.standardize(let mean, let std), .standardize(let originalMean, let originalStd)):
-                #expect(mean == originalMean && std == originalStd)
-            case (.sosFilter(let sections), .sosFilter(let rows, _)):
-                #expect(sections == (try rows.map { try SecondOrderSection(row: $0) }))
-            default:
-                Issue.record("step \(original) became \(mapped)")
-            }
-        }
+        let metadata = try #require(model.config.preprocessingMetadata)
+        #expect(configuration.preprocessing == (try PreprocessingStep.steps(metadataJSON: metadata, leadCount: 12)))
+        #expect(!configuration.preprocessing.isEmpty)
     }
 
     @Test func defaultModelStandardizesOnlyAt100Hz() throws {

@@ -38,17 +38,10 @@ extension PipelineConfiguration {
                 reason: "a hop of \(hopSeconds) s is not a whole number of samples at \(Int(rate)) Hz"
             )
         }
-        var steps: [Stream.PreprocessingStep] = []
         do {
-            for step in model.preprocessing {
-                switch step {
-                case .standardize(let mean, let std):
-                    steps.append(.standardize(mean: mean, std: std))
-                case .sosFilter(let rows, _):
-                    var sections: [SecondOrderSection] = []
-                    for row in rows { sections.append(try SecondOrderSection(row: row)) }
-                    steps.append(.sosFilter(sections: sections))
-                }
+            var steps: [PreprocessingStep] = []
+            if let metadata = model.preprocessingMetadata {
+                steps = try PreprocessingStep.steps(metadataJSON: metadata, leadCount: model.leads.count)
             }
             try self.init(
                 sampleRateHz: Int(rate),
