@@ -96,10 +96,10 @@ let package = Package(
             dependencies: ["Stream", nioCore, nioPosix, system],
             swiftSettings: swiftSettings
         ),
-        // The engine's throughput and latency measurement that `ecg-monitor bench` prints.
+        // What `ecg-monitor bench` and `annotate --bench` measure: the engine, the QRS detector.
         .target(
             name: "Benchmarks",
-            dependencies: ["Model", "Producers"],
+            dependencies: ["Beats", "Model", "Producers"],
             swiftSettings: swiftSettings
         ),
         // The executable: argument parsing only.

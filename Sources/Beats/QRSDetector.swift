@@ -249,4 +249,17 @@ public struct QRSDetector: Sendable {
     public mutating func process(_ frame: [Float]) -> DetectedBeat? {
         frame.withUnsafeBufferPointer { process($0) }
     }
+
+    /// Processes interleaved frames `[sample][lead]`, as many whole frames as `frames` holds.
+    ///
+    /// - Returns: the beats these samples complete, in order.
+    public mutating func process(interleaved frames: UnsafeBufferPointer<Float>) -> [DetectedBeat] {
+        var beats: [DetectedBeat] = []
+        for start in stride(from: 0, to: frames.count - leadCount + 1, by: leadCount) {
+            if let beat = process(UnsafeBufferPointer(rebasing: frames[start..<start + leadCount])) {
+                beats.append(beat)
+            }
+        }
+        return beats
+    }
 }

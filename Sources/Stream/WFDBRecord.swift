@@ -146,4 +146,17 @@ public struct WFDBRecord: Sendable {
             value == Int16.min ? Float.nan : Float((Double(value) - info.baseline) / info.gainPerMillivolt)
         }
     }
+
+    /// Every signal in millivolts, interleaved `[sample][signal]` as a stream's frames arrive; invalid samples are
+    /// NaN.
+    public func interleavedMillivolts() -> [Float] {
+        let signalCount = header.signals.count
+        var frames = [Float](repeating: 0, count: sampleCount * signalCount)
+        for signal in 0..<signalCount {
+            for (sample, value) in millivolts(signal: signal).enumerated() {
+                frames[sample * signalCount + signal] = value
+            }
+        }
+        return frames
+    }
 }

@@ -37,18 +37,11 @@ struct AnnotateCommand: ParsableCommand {
     func run() throws {
         for path in records {
             let record = try WFDBRecord.read(path: path)
-            let frames = Self.interleavedMillivolts(record)
+            let frames = record.interleavedMillivolts()
             let leadCount = record.header.signals.count
-            var writer = WFDBAnnotationWriter()
             var detector = QRSDetector(sampleRateHz: record.header.sampleRateHz, leadCount: leadCount)
-            var beats: [DetectedBeat] = []
-            frames.withUnsafeBufferPointer { all in
-                for start in stride(from: 0, to: all.count, by: leadCount) {
-                    if let beat = detector.process(UnsafeBufferPointer(rebasing: all[start..<start + leadCount])) {
-                        beats.append(beat)
-                    }
-                }
-            }
+            let beats = frames.withUnsafeBufferPointer { detector.process(interleaved: $0) }
+            var writer = WFDBAnnotationWriter()
             for beat in beats { try writer.appendBeat(atSampleIndex: beat.sampleIndex) }
             let base = path.hasSuffix(".hea") ? String(path.dropLast(4)) : path
             let name = base.split(separator: "/").last.map(String.init) ?? base
@@ -59,24 +52,33 @@ struct AnnotateCommand: ParsableCommand {
             } catch {
                 throw InputError.unreadable(path: outPath, reason: "cannot write the annotations: \(error)")
             }
-            print(summary(name: name, beats: beats, detector: detector, record: record))
+            print(summary(name: name, beats: beats, record: record))
             if let bench {
-                print(benchmark(name: name, frames: frames, record: record, cpuSeconds: bench))
+                let rate = record.header.sampleRateHz
+                let result = DetectorBenchmark.measure(
+                    frames: frames,
+                    leadCount: leadCount,
+                    sampleRateHz: rate,
+                    cpuSeconds: bench
+                )
+                print(
+                    "\(name) bench: \(result.passes) passes, \(result.beats) beats, "
+                        + String(
+                            format: "%.1f ns per sample of %d leads at %.0f Hz, ",
+                            result.nanosecondsPerSample,
+                            leadCount,
+                            rate
+                        )
+                        + String(
+                            format: "%.2f%% of one core per 100 streams",
+                            result.percentOfOneCorePerHundredStreams(sampleRateHz: rate)
+                        )
+                )
             }
         }
     }
 
-    /// Every signal in millivolts, interleaved `[sample][signal]`; invalid samples are NaN.
-    static func interleavedMillivolts(_ record: WFDBRecord) -> [Float] {
-        let signals = record.header.signals.indices.map { record.millivolts(signal: $0) }
-        var frames = [Float](repeating: 0, count: record.sampleCount * signals.count)
-        for (lead, values) in signals.enumerated() {
-            for (sample, value) in values.enumerated() { frames[sample * signals.count + lead] = value }
-        }
-        return frames
-    }
-
-    private func summary(name: String, beats: [DetectedBeat], detector: QRSDetector, record: WFDBRecord) -> String {
+    private func summary(name: String, beats: [DetectedBeat], record: WFDBRecord) -> String {
         let rate = record.header.sampleRateHz
         let direct = beats.filter { !$0.foundBySearchBack }
         let maxDelay = direct.map { $0.emittedAtSampleIndex - $0.sampleIndex }.max() ?? 0
@@ -87,32 +89,5 @@ struct AnnotateCommand: ParsableCommand {
         }
         return "\(name): \(beats.count) beats, \(beats.count - direct.count) by search-back, "
             + String(format: "max delay %.3f s, ", Double(maxDelay) / rate) + "mean rate \(meanRate)"
-    }
-
-    /// Times whole passes of the detector over the record until `cpuSeconds` of thread CPU time are spent.
-    private func benchmark(name: String, frames: [Float], record: WFDBRecord, cpuSeconds: Double) -> String {
-        let leadCount = record.header.signals.count
-        var passes = 0
-        var beatCount = 0
-        let began = EngineBenchmark.threadCPUSeconds()
-        var spent = 0.0
-        frames.withUnsafeBufferPointer { all in
-            repeat {
-                var detector = QRSDetector(sampleRateHz: record.header.sampleRateHz, leadCount: leadCount)
-                for start in stride(from: 0, to: all.count, by: leadCount) {
-                    if detector.process(UnsafeBufferPointer(rebasing: all[start..<start + leadCount])) != nil {
-                        beatCount += 1
-                    }
-                }
-                passes += 1
-                spent = EngineBenchmark.threadCPUSeconds() - began
-            } while spent < cpuSeconds
-        }
-        let signalSeconds = Double(passes * record.sampleCount) / record.header.sampleRateHz
-        let nanosecondsPerSample = spent * 1e9 / Double(passes * record.sampleCount)
-        let rate = record.header.sampleRateHz
-        return "\(name) bench: \(passes) passes, \(beatCount) beats, "
-            + String(format: "%.1f ns per sample of %d leads at %.0f Hz, ", nanosecondsPerSample, leadCount, rate)
-            + String(format: "%.2f%% of one core per 100 streams", 100 * 100 * spent / signalSeconds)
     }
 }

@@ -7,14 +7,7 @@ func detectBeats(_ frames: [Float], leadCount: Int, sampleRateHz: Double) -> (
     beats: [DetectedBeat], detector: QRSDetector
 ) {
     var detector = QRSDetector(sampleRateHz: sampleRateHz, leadCount: leadCount)
-    var beats: [DetectedBeat] = []
-    frames.withUnsafeBufferPointer { all in
-        for start in stride(from: 0, to: all.count, by: leadCount) {
-            if let beat = detector.process(UnsafeBufferPointer(rebasing: all[start..<start + leadCount])) {
-                beats.append(beat)
-            }
-        }
-    }
+    let beats = frames.withUnsafeBufferPointer { detector.process(interleaved: $0) }
     return (beats, detector)
 }
 
@@ -46,6 +39,22 @@ func compare(
         for beat in beats where !beat.foundBySearchBack {
             #expect(beat.emittedAtSampleIndex - beat.sampleIndex <= detector.maxDelaySamples)
         }
+    }
+
+    @Test func interleavedFramesGiveTheBeatsOfFrameByFrameProcessing() {
+        let ecg = SyntheticECG(sampleRateHz: 250, beatSeconds: SyntheticECG.regularBeats(bpm: 70, from: 0.5, to: 12))
+        let frames = ecg.frames(seconds: 12)
+        var oneByOne = QRSDetector(sampleRateHz: 250, leadCount: 2)
+        var expected: [DetectedBeat] = []
+        for start in stride(from: 0, to: frames.count, by: 2) {
+            if let beat = oneByOne.process(Array(frames[start..<start + 2])) { expected.append(beat) }
+        }
+        var detector = QRSDetector(sampleRateHz: 250, leadCount: 2)
+        // a trailing partial frame is left alone
+        let beats = (frames + [0.5]).withUnsafeBufferPointer { detector.process(interleaved: $0) }
+        #expect(beats.count >= 10)
+        #expect(beats.map(\.sampleIndex) == expected.map(\.sampleIndex))
+        #expect(detector.lastBeatSampleIndex == oneByOne.lastBeatSampleIndex)
     }
 
     @Test(arguments: [1.2, 1.35, 1.5])

@@ -13,3 +13,15 @@ import Testing
             workers.allSatisfy { !$0.wall.isEmpty && $0.wall.count == $0.cpu.count && $0.wall.allSatisfy { $0 > 0 } })
     }
 }
+
+@Suite struct DetectorBenchmarkTests {
+    @Test func timesWholePassesUntilTheBudgetIsSpent() {
+        var frames = [Float](repeating: 0, count: 2 * 1000)
+        for sample in stride(from: 100, to: 1000, by: 200) { frames[2 * sample] = 1.5 }
+        let result = DetectorBenchmark.measure(frames: frames, leadCount: 2, sampleRateHz: 250, cpuSeconds: 0.05)
+        #expect(result.passes >= 1 && result.samples == 1000 * result.passes)
+        #expect(result.cpuSeconds >= 0.05 && result.nanosecondsPerSample > 0)
+        let share = result.percentOfOneCorePerHundredStreams(sampleRateHz: 250)
+        #expect(abs(share - 100 * 100 * result.cpuSeconds / (Double(result.samples) / 250)) < 1e-9)
+    }
+}

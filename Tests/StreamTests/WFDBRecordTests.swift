@@ -27,6 +27,19 @@ import Testing
         #expect(torch.samples[0][0] == 10)
     }
 
+    @Test func interleavesEverySignalsMillivoltsSampleBySample() throws {
+        let record = try WFDBRecord.read(path: try TestSupport.samplePath("wfdb-python/s0010_re"))
+        let frames = record.interleavedMillivolts()
+        let signals = record.header.signals.count
+        #expect(frames.count == record.sampleCount * signals)
+        for signal in [0, 7, signals - 1] {
+            let millivolts = record.millivolts(signal: signal)
+            for sample in [0, 1, 20_000, record.sampleCount - 1] {
+                #expect(frames[sample * signals + signal].bitPattern == millivolts[sample].bitPattern)
+            }
+        }
+    }
+
     @Test func readsMultiFileRecordsWithLowercaseLeadNames() throws {
         let record = try WFDBRecord.read(path: try TestSupport.samplePath("wfdb-python/s0010_re"))
         #expect(record.header.signals.count == 15)
