@@ -1,12 +1,8 @@
-import Alarms
 import ArgumentParser
-import Beats
 import Foundation
 import Monitor
 import Producers
 import Stream
-import Synchronization
-import Systemd
 
 /// `ecg-monitor evaluate`: streams recordings through the daemon's pipeline and alarm rules, offline, and prints
 /// what each raised.
@@ -60,79 +56,17 @@ struct EvaluateCommand: AsyncParsableCommand {
     func run() async throws {
         var config = try await Config.load(filePath: self.config, environment: ProcessInfo.processInfo.environment)
         if let model { config.model.path = model }
-        let setup = try AlarmEvaluator.Setup(config: config)
         let stress = try stress.map { try SignalStress(parsing: $0) }
-        let paths = try records + readPaths()
-        let results = Mutex([String?](repeating: nil, count: paths.count))
-        let next = Atomic<Int>(0)
-        let failure = Mutex<String?>(nil)
         let seed = self.seed
-        let heartRates = self.heartRates
-        var workers: [WorkerThread] = []
-        for index in 0..<min(threads, paths.count) {
-            workers.append(
-                try WorkerThread(name: "evaluate-\(index)") {
-                    do {
-                        let evaluator = try AlarmEvaluator(setup)
-                        while true {
-                            let item = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                            guard item < paths.count, failure.withLock({ $0 == nil }) else { return }
-                            let lines = try Self.evaluate(
-                                paths[item],
-                                with: evaluator,
-                                stress: stress,
-                                seed: seed,
-                                heartRates: heartRates
-                            )
-                            results.withLock { $0[item] = lines }
-                        }
-                    } catch {
-                        failure.withLock { $0 = $0 ?? "\(error)" }
-                    }
-                }
-            )
+        let evaluation = RecordEvaluation(setup: try AlarmEvaluator.Setup(config: config), heartRates: heartRates) {
+            record in
+            guard let stress else { return record }
+            return stress.applied(
+                to: record, seed: seed ^ UInt64(truncatingIfNeeded: Self.stableHash(record.header.recordName)))
         }
-        for worker in workers { await worker.join() }
-        if let message = failure.withLock({ $0 }) { throw ValidationError(message) }
-        for lines in results.withLock({ $0 }) {
-            if let lines { FileHandle.standardOutput.write(Data(lines.utf8)) }
+        for lines in try await evaluation.run(paths: try records + readPaths(), threads: threads) {
+            FileHandle.standardOutput.write(Data(lines.utf8))
         }
-    }
-
-    /// One record's output lines.
-    private static func evaluate(
-        _ path: String,
-        with evaluator: AlarmEvaluator,
-        stress: SignalStress?,
-        seed: UInt64,
-        heartRates: Bool
-    ) throws -> String {
-        var record = try WFDBRecord.read(path: path)
-        let name = record.header.recordName
-        if let stress {
-            record = stress.applied(to: record, seed: seed ^ UInt64(truncatingIfNeeded: stableHash(name)))
-        }
-        let outcome = try evaluator.evaluate(record, streamID: name)
-        var text = ""
-        for event in outcome.events {
-            text += event.jsonLine(timestampMicroseconds: 0) + "\n"
-        }
-        if heartRates {
-            for (end, reading, noise) in outcome.heartRates {
-                var members: [(String, JSONValue)] = [("stream", .string(name)), ("window_end", .number(end))]
-                if let bpm = reading?.beatsPerMinute { members.append(("heart_rate", .number(bpm))) }
-                if let irregularity = reading?.irregularity {
-                    members.append(("rr_irregularity", .number(irregularity)))
-                }
-                if let noise { members.append(("qrs_noise_ratio", .number(noise))) }
-                text += JSONValue.object(members).serialized + "\n"
-            }
-        }
-        let summary = JSONValue.object([
-            ("record", .string(path)), ("stream", .string(name)), ("windows", .number(Double(outcome.windows))),
-            ("classified", .number(Double(outcome.classified))),
-        ])
-        return text + summary.serialized + "\n"
     }
 
     /// FNV-1a of the name: the same disturbance for the same record on every run and machine.
