@@ -186,6 +186,8 @@ let package = Package(
                 nioPosix,
                 serviceLifecycle,
                 serviceLifecycleTestKit,
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: swiftSettings
         ),

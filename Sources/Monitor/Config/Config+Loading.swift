@@ -26,10 +26,7 @@ extension Config {
         if let filePath {
             let layout = try ConfigSchema.checkFile(yaml: try readText(filePath), path: filePath)
             classCodes.merge(layout.classCodes) { _, fromFile in fromFile }
-            // swift-configuration refuses a YAML document without a top-level mapping; an empty file is fine here.
-            if !layout.isEmpty {
-                providers.append(try await yamlProvider(filePath))
-            }
+            providers.append(YAMLValuesProvider(providerName: filePath, scalars: layout.scalars))
         }
         let alertingCodes = classCodes["alarms.classes", default: []]
         let thresholdEntries = Set(classCodes["alarms.thresholds", default: []])
@@ -86,15 +83,6 @@ extension Config {
             throw .configSyntax(path: path, reason: "not UTF-8 text")
         }
         return text
-    }
-
-    private static func yamlProvider(_ path: String) async throws(DaemonError) -> any ConfigProvider {
-        let location = InMemoryProvider(values: ["filePath": ConfigValue(.string(path), isSecret: false)])
-        do {
-            return try await FileProvider<YAMLSnapshot>(config: ConfigReader(provider: location))
-        } catch {
-            throw .configSyntax(path: path, reason: "\(error)")
-        }
     }
 
     /// Every key of this configuration with its value, as swift-configuration values (the defaults' provider).

@@ -1,3 +1,4 @@
+import Configuration
 import Yams
 
 /// The configuration keys the daemon knows, and the check of a file's keys and of `ECG_MONITOR_` variables
@@ -15,16 +16,17 @@ enum ConfigSchema {
     /// Keys holding a mapping from class code to one value.
     static let classMapKeys: Set<String> = ["alarms.classes", "alarms.thresholds"]
 
-    /// The class codes a file lists under each of ``classMapKeys``; a key the file lacks is absent.
-    struct FileLayout: Equatable {
-        /// The file holds no keys at all (empty or only comments).
-        var isEmpty = true
+    /// What a checked file holds.
+    struct FileLayout {
+        /// The class codes the file lists under each of ``classMapKeys``; a key the file lacks is absent.
         var classCodes: [String: [String]] = [:]
+        /// Every value of the file under its full key (`input.max_streams`, `alarms.classes.AFIB`).
+        var scalars: [AbsoluteConfigKey: YAMLValuesProvider.Scalar] = [:]
     }
 
     /// Checks that every key in `yaml` is known and has the right shape.
     ///
-    /// - Returns: the class codes the file lists under each class map key.
+    /// - Returns: the file's values and the class codes it lists under each class map key.
     /// - Throws: ``DaemonError/configSyntax(path:reason:)``, ``DaemonError/unknownConfigKey(key:path:line:)`` or
     ///   ``DaemonError/badConfigValue(key:value:expected:)`` for a section or map given a single value.
     static func checkFile(yaml: String, path: String) throws(DaemonError) -> FileLayout {
@@ -39,7 +41,6 @@ enum ConfigSchema {
         guard let mapping = root.mapping else {
             throw .configSyntax(path: path, reason: "the top level is not a mapping of sections")
         }
-        layout.isEmpty = mapping.isEmpty
         try walk(mapping, prefix: [], path: path, layout: &layout)
         return layout
     }
@@ -58,11 +59,17 @@ enum ConfigSchema {
             let components = prefix + [name]
             let key = components.joined(separator: ".")
             if scalarKeys.contains(key) {
-                guard value.scalar != nil, !isNull(value) else {
+                guard let scalar = value.scalar, !isNull(value) else {
                     throw .badConfigValue(key: key, value: describe(value), expected: "a single value")
                 }
+                layout.scalars[AbsoluteConfigKey(components)] = YAMLValuesProvider.Scalar(scalar)
             } else if classMapKeys.contains(key) {
-                layout.classCodes[key] = try classCodes(in: value, key: key)
+                var codes: [String] = []
+                for (code, scalar) in try classEntries(in: value, key: key) {
+                    codes.append(code)
+                    layout.scalars[AbsoluteConfigKey(components + [code])] = YAMLValuesProvider.Scalar(scalar)
+                }
+                layout.classCodes[key] = codes
             } else if isSection(components) {
                 if isNull(value) { continue }
                 guard let section = value.mapping else {
@@ -75,22 +82,22 @@ enum ConfigSchema {
         }
     }
 
-    private static func classCodes(in value: Node, key: String) throws(DaemonError) -> [String] {
+    private static func classEntries(in value: Node, key: String) throws(DaemonError) -> [(String, Node.Scalar)] {
         if isNull(value) { return [] }
         guard let mapping = value.mapping else {
             throw .badConfigValue(key: key, value: describe(value), expected: "a mapping from class code to value")
         }
-        var codes: [String] = []
+        var entries: [(String, Node.Scalar)] = []
         for (codeNode, entry) in mapping {
             guard let code = codeNode.scalar?.string, !code.isEmpty else {
                 throw .badConfigValue(key: key, value: describe(codeNode), expected: "a class code")
             }
-            guard entry.scalar != nil, !isNull(entry) else {
+            guard let scalar = entry.scalar, !isNull(entry) else {
                 throw .badConfigValue(key: "\(key).\(code)", value: describe(entry), expected: "a single value")
             }
-            codes.append(code)
+            entries.append((code, scalar))
         }
-        return codes
+        return entries
     }
 
     /// Whether `components` is a proper prefix of a known key (a section).
