@@ -198,21 +198,22 @@ import Testing
     }
 
     /// A client dripping its header (1 byte a second) is closed at the header deadline with `header_timeout`
-    /// and frees its slot; a producer behind it is served.
+    /// and frees its slot; a producer behind it is served. (The deadline leaves that producer seconds to spare
+    /// when the suite's other tests keep the machine busy.)
     @Test func aHeaderNotCompleteInTimeClosesTheConnection() async throws {
-        let harness = try await IngestHarness.start(shards: 1) { $0.headerTimeoutSeconds = 3 }
+        let harness = try await IngestHarness.start(shards: 1) { $0.headerTimeoutSeconds = 6 }
         let stream = Array(try TestStreams.simulated(streamID: "real", seconds: 0.5))
         try await testGracefulShutdown { trigger in
             async let running: Void = harness.service.run()
             let started = ContinuousClock.now
             let reply = try await SocketOutput.withConnection(socketPath: harness.socketPath) { output in
-                for byte in stream.prefix(6) {
+                for byte in stream.prefix(10) {
                     try await output.write([byte])
                     try await Task.sleep(for: .seconds(1))
                 }
             }.reply
             #expect(try errorCode(reply) == "header_timeout", "\(reply)")
-            #expect(started.duration(to: .now) < .seconds(10))
+            #expect(started.duration(to: .now) < .seconds(15))
             #expect(try await harness.send(stream).isEmpty)
             await harness.recorder.wait(for: "real") { $0.isEnded }
             trigger.triggerGracefulShutdown()
