@@ -16,7 +16,7 @@ import onnxruntime
 import torch
 
 from .data import LEADS, SAMPLE_RATE_HZ
-from .model import IncepSE
+from .model import IncepSE, StreamingIncepSE, history_taps
 
 OPSET = 18
 FORMAT_VERSION = "1"
@@ -73,12 +73,82 @@ def export_onnx(model: IncepSE, path: str | Path, metadata: dict[str, str]) -> f
     return difference
 
 
-def parity(model: IncepSE, path: str | Path, seed: int = 0) -> float:
-    """Largest absolute logit difference between PyTorch and ONNX Runtime (CPU) over `PARITY_SHAPES`."""
+# a streaming graph's reference lengths: one sample, the first readout, and enough to leave the cut history behind
+STREAMING_PARITY_SHAPES = ((1, 1), (2, 250), (1, 1500))
+STREAMING_ARCHITECTURE = "IncepSE-streaming"
+
+
+def export_streaming_onnx(model: StreamingIncepSE, path: str | Path, metadata: dict[str, str]) -> float:
+    """Writes a streaming model as the full-sequence causal graph: `input` `[batch][12][time]` → `logits`
+    `[batch][classes][time]`, the logits at every sample, for ONNX Runtime to serve as the reference of the
+    daemon's streaming executor.
+
+    Constant folding is off, so every parameter keeps its PyTorch name (`inception.0.convs.1.weight`,
+    `shortcuts.0.1.running_var`, …): the executor reads the weights by those names and the structure from the
+    `ecg.architecture` and `ecg.streaming` metadata (docs/model-format.md). The running means are written as
+    causal convolutions cut after `history_taps` samples (`truncated_causal_mean`).
+    - Returns: the largest absolute logit difference between PyTorch's exact pass and ONNX Runtime.
+    - Throws: `ExportError` when that difference exceeds `PARITY_TOLERANCE`.
+    """
+    model = model.eval().cpu()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model.exporting = True
+    try:
+        torch.onnx.export(
+            model,
+            (torch.zeros(1, len(LEADS), 250),),
+            str(path),
+            input_names=["input"],
+            output_names=["logits"],
+            dynamic_axes={"input": {0: "batch", 2: "time"}, "logits": {0: "batch", 2: "time"}},
+            opset_version=OPSET,
+            dynamo=False,
+            do_constant_folding=False,
+        )
+    finally:
+        model.exporting = False
+    graph = onnx.load(str(path))
+    names = {item.name for item in graph.graph.initializer}
+    # the exporter writes a tensor equal to an earlier one as an Identity of it: such names count as present
+    names |= {node.output[0] for node in graph.graph.node if node.op_type == "Identity" and node.input[0] in names}
+    needed = {name for name in model.state_dict() if not name.endswith("num_batches_tracked")}
+    missing = sorted(needed - names)
+    if missing:
+        raise ExportError(f"the graph lost the names of {missing[:3]}… ({len(missing)} parameters)")
+    for key, value in metadata.items():
+        entry = graph.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(graph)
+    onnx.save(graph, str(path))
+    difference = parity(model, path, shapes=STREAMING_PARITY_SHAPES)
+    if not difference <= PARITY_TOLERANCE:
+        raise ExportError(f"ONNX Runtime differs from PyTorch by {difference:.3g} (> {PARITY_TOLERANCE:g})")
+    return difference
+
+
+def streaming_metadata(model: StreamingIncepSE, first_readout_samples: int) -> dict[str, str]:
+    """The keys that say a model streams (docs/model-format.md, "Streaming models")."""
+    return {
+        "ecg.architecture": STREAMING_ARCHITECTURE,
+        "ecg.window_samples": str(first_readout_samples),
+        "ecg.streaming": json.dumps(
+            {
+                "time_constant_samples": model.time_constant_samples,
+                "first_readout_samples": first_readout_samples,
+                "history_taps": history_taps(model.decay),
+                "logits": "every sample",
+            }
+        ),
+    }
+
+
+def parity(model: IncepSE, path: str | Path, seed: int = 0, shapes=PARITY_SHAPES) -> float:
+    """Largest absolute logit difference between PyTorch and ONNX Runtime (CPU) over `shapes`."""
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     generator = np.random.default_rng(seed)
     worst = 0.0
-    for batch, samples in PARITY_SHAPES:
+    for batch, samples in shapes:
         window = generator.standard_normal((batch, len(LEADS), samples)).astype(np.float32)
         with torch.no_grad():
             expected = model(torch.from_numpy(window)).numpy()

@@ -106,6 +106,29 @@ def causal_mean(x: torch.Tensor, decay: float, block: int = 1024) -> torch.Tenso
     return torch.cat(sums, dim=-1) / normaliser
 
 
+# relative weight below which the exported graph cuts the running mean's history (see `truncated_causal_mean`)
+HISTORY_CUTOFF = 1e-7
+
+
+def history_taps(decay: float) -> int:
+    """Taps of the exported running mean: the history whose weight `decay^k` stays above `HISTORY_CUTOFF`."""
+    return max(1, math.ceil(math.log(HISTORY_CUTOFF) / math.log(decay)))
+
+
+def truncated_causal_mean(x: torch.Tensor, decay: float) -> torch.Tensor:
+    """`causal_mean` as an ONNX graph can say it for any length: a causal depthwise convolution with the decay
+    kernel, cut after `history_taps(decay)` samples, divided by the same convolution of ones. The cut history
+    weighs less than `HISTORY_CUTOFF` of the mean, so this agrees with the recurrences a stream runs to about that
+    fraction; it serves the exported reference, while training and streaming use the exact forms.
+    """
+    taps = history_taps(decay)
+    kernel = torch.from_numpy(decay ** np.arange(taps - 1, -1, -1, dtype=np.float64)).to(x.dtype)[None, None, :]
+    channels = int(x.shape[1])
+    sums = F.conv1d(F.pad(x, (taps - 1, 0)), kernel.repeat(channels, 1, 1), groups=channels)
+    weights = F.conv1d(F.pad(torch.ones_like(x[:, :1]), (taps - 1, 0)), kernel)
+    return sums / weights
+
+
 def decay_for(time_constant_samples: float) -> float:
     """The per-sample decay of a running mean with this time constant."""
     if not time_constant_samples >= 1:
@@ -130,6 +153,8 @@ class StreamingIncepSE(IncepSE):
         super().__init__(classes, **kwargs)
         self.time_constant_samples = float(time_constant_samples)
         self.decay = decay_for(self.time_constant_samples)
+        # set while exporting: the running means as convolutions, which an ONNX graph can express for any length
+        self.exporting = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         residual = x
@@ -138,7 +163,7 @@ class StreamingIncepSE(IncepSE):
             if i % 3 == 2:
                 x = F.relu(x + self.shortcuts[i // 3](residual))
                 residual = x
-        pooled = causal_mean(x, self.decay)
+        pooled = self._running_mean(x)
         return self.head(pooled.transpose(1, 2)).transpose(1, 2)
 
     @staticmethod
@@ -148,8 +173,11 @@ class StreamingIncepSE(IncepSE):
         pooled = F.max_pool1d(F.pad(x, (2, 0), value=-math.inf), 3, stride=1)
         return F.relu(module.bn(torch.cat(branches + [module.pool_conv(pooled)], dim=1)))
 
+    def _running_mean(self, x: torch.Tensor) -> torch.Tensor:
+        return truncated_causal_mean(x, self.decay) if self.exporting else causal_mean(x, self.decay)
+
     def _gated(self, excitation: SqueezeExcite, x: torch.Tensor) -> torch.Tensor:
-        means = causal_mean(x, self.decay).transpose(1, 2)
+        means = self._running_mean(x).transpose(1, 2)
         gates = torch.sigmoid(excitation.excite(F.relu(excitation.squeeze(means))))
         return x * gates.transpose(1, 2)
 

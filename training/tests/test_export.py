@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import onnx
 import onnxruntime
 import pytest
 import torch
 
-from ecgtrain.export import ENGINE_OPS, PARITY_TOLERANCE, ExportError, export_onnx
+from ecgtrain.export import (
+    ENGINE_OPS,
+    PARITY_TOLERANCE,
+    ExportError,
+    export_onnx,
+    export_streaming_onnx,
+    streaming_metadata,
+)
+from ecgtrain.model import StreamingIncepSE, causal_mean, decay_for, history_taps, truncated_causal_mean
 
 
 def trained_like(classes: int) -> torch.nn.Module:
@@ -89,3 +99,35 @@ def test_alarm_operating_points_and_lead_masking_become_metadata_keys():
     budget = json.loads(keys["ecg.alarm_budget"])
     assert budget["false_alarm_share"] == {"AFIB": 0.01, "INJAS": 0.005} and "fold 9" in budget["validation"]
     assert keys["ecg.lead_masking"] == "zero-standardized"
+
+
+def test_a_streaming_model_exports_as_its_full_sequence_causal_graph(tmp_path):
+    torch.manual_seed(0)
+    model = StreamingIncepSE(classes=3, time_constant_samples=20)
+    path = tmp_path / "streaming.onnx"
+    difference = export_streaming_onnx(model, path, streaming_metadata(model, first_readout_samples=250))
+    assert difference <= PARITY_TOLERANCE
+    graph = onnx.load(str(path))
+    metadata = {entry.key: entry.value for entry in graph.metadata_props}
+    assert metadata["ecg.architecture"] == "IncepSE-streaming"
+    streaming = json.loads(metadata["ecg.streaming"])
+    assert streaming["time_constant_samples"] == 20 and streaming["first_readout_samples"] == 250
+    assert streaming["history_taps"] == history_taps(model.decay)
+    # logits at every sample, in ONNX Runtime as in PyTorch's exact pass, for a length the training never saw
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    x = np.random.default_rng(1).standard_normal((1, 12, 777)).astype(np.float32)
+    (logits,) = session.run(["logits"], {"input": x})
+    with torch.no_grad():
+        expected = model(torch.from_numpy(x)).numpy()
+    assert logits.shape == (1, 3, 777)
+    assert np.abs(logits - expected).max() < 1e-5
+    # every parameter under its PyTorch name, directly or as an Identity of an equal one
+    names = {item.name for item in graph.graph.initializer}
+    names |= {node.output[0] for node in graph.graph.node if node.op_type == "Identity"}
+    assert {"inception.5.convs.0.weight", "shortcuts.1.1.running_var", "excitation.2.excite.bias"} <= names
+
+
+def test_the_exported_running_mean_agrees_with_the_exact_one():
+    x = torch.randn(2, 4, 3000, dtype=torch.float64)
+    decay = decay_for(25)
+    assert torch.allclose(truncated_causal_mean(x, decay), causal_mean(x, decay), atol=1e-6)
