@@ -116,6 +116,11 @@ def export_streaming_onnx(model: StreamingIncepSE, path: str | Path, metadata: d
     missing = sorted(needed - names)
     if missing:
         raise ExportError(f"the graph lost the names of {missing[:3]}… ({len(missing)} parameters)")
+    # the exporter annotates nodes with source locations of the exporting machine: no part of a model file
+    for node in graph.graph.node:
+        node.doc_string = ""
+        del node.metadata_props[:]
+    del graph.graph.value_info[:]
     for key, value in metadata.items():
         entry = graph.metadata_props.add()
         entry.key, entry.value = key, value

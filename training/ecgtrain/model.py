@@ -123,9 +123,10 @@ def truncated_causal_mean(x: torch.Tensor, decay: float) -> torch.Tensor:
     """
     taps = history_taps(decay)
     kernel = torch.from_numpy(decay ** np.arange(taps - 1, -1, -1, dtype=np.float64)).to(x.dtype)[None, None, :]
-    channels = int(x.shape[1])
-    sums = F.conv1d(F.pad(x, (taps - 1, 0)), kernel.repeat(channels, 1, 1), groups=channels)
-    weights = F.conv1d(F.pad(torch.ones_like(x[:, :1]), (taps - 1, 0)), kernel)
+    # every channel as a batch row of one single-channel convolution: the graph then holds the kernel once
+    rows = x.reshape(-1, 1, x.shape[-1])
+    sums = F.conv1d(F.pad(rows, (taps - 1, 0)), kernel).reshape(x.shape)
+    weights = F.conv1d(F.pad(torch.ones_like(rows[:1]), (taps - 1, 0)), kernel)
     return sums / weights
 
 
