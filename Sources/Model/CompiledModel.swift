@@ -28,17 +28,7 @@ public struct CompiledModel: Sendable {
     ///   ``ModelError/badFile(path:problem:)``, naming the file and the problem, if it is not a model the engine
     ///   can run exactly or its metadata is inconsistent.
     public init(contentsOf path: String) throws(ModelError) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(filePath: path))
-        } catch {
-            throw .unreadable(path: path, reason: "\(error)")
-        }
-        do {
-            try self.init(bytes: [UInt8](data))
-        } catch {
-            throw .badFile(path: path, problem: error)
-        }
+        self = try ModelError.loading(path, Self.init(bytes:))
     }
 
     /// Loads a model from the bytes of an ONNX file.

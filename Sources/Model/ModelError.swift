@@ -1,3 +1,5 @@
+import FoundationEssentials
+
 /// Why a model file could not be loaded or run.
 ///
 /// Every case names what was wrong (field, tensor, node or metadata key), so that the message alone tells the
@@ -62,6 +64,29 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             "metadata \(key): \(reason)"
         case .badInput(let reason):
             "input does not fit the model: \(reason)"
+        }
+    }
+}
+
+extension ModelError {
+    /// Reads the model file at `path` and builds a model from its bytes with `load`.
+    ///
+    /// - Throws: ``unreadable(path:reason:)`` if the file cannot be read; ``badFile(path:problem:)`` wrapping what
+    ///   `load` throws.
+    static func loading<Loaded>(
+        _ path: String,
+        _ load: ([UInt8]) throws(ModelError) -> Loaded
+    ) throws(ModelError) -> Loaded {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(filePath: path))
+        } catch {
+            throw .unreadable(path: path, reason: "\(error)")
+        }
+        do {
+            return try load([UInt8](data))
+        } catch {
+            throw .badFile(path: path, problem: error)
         }
     }
 }
