@@ -33,6 +33,11 @@ package struct EngineBenchmark {
         package var loadAverage: Double?
         /// The OpenBLAS kernels in use (`openblas_get_corename`): a generic fallback core explains a slow run.
         package var blasCore: String
+        /// The streaming executor measured in the same run, when a streaming model was given.
+        package var streaming: StreamingBenchmark.Report?
+        /// Streaming hops per CPU second over windowed windows per CPU second: how many times the work one
+        /// window costs buys one hop.
+        package var streamingHopsPerWindow: Double?
 
         enum CodingKeys: String, CodingKey {
             case engine, batch, time, threads, seconds, calls
@@ -45,6 +50,8 @@ package struct EngineBenchmark {
             case fractionOfPeak = "fraction_of_peak"
             case loadAverage = "load_average_1m"
             case blasCore = "blas_core"
+            case streaming
+            case streamingHopsPerWindow = "streaming_hops_per_window"
         }
     }
 
@@ -96,25 +103,14 @@ package struct EngineBenchmark {
             blocks: (blocks.passColumns, blocks.im2colColumns))
         let latencies = perWorker.flatMap(\.wall)
         let calls = latencies.count
-        // Each worker's rate over the time its calls took (not the nominal duration, which would count the
-        // unfinished last call as lost), summed over workers. The CPU-time rate leaves out time the worker's
-        // thread spent descheduled, which other processes on a shared machine cause.
-        func rate(_ times: [Double]) -> Double {
-            let busy = times.reduce(0, +)
-            return busy > 0 ? Double(times.count * batch) / busy : 0
-        }
-        let windowsPerSecond = perWorker.reduce(0.0) { $0 + rate($1.wall) }
-        let windowsPerCpuSecond = perWorker.reduce(0.0) { $0 + rate($1.cpu) }
+        let windowsPerSecond = Self.rate(perWorker.map(\.wall), itemsPerCall: batch)
+        let windowsPerCpuSecond = Self.rate(perWorker.map(\.cpu), itemsPerCall: batch)
         let flops = Double(loaded.plan.flopsPerWindow(timeSamples: time))
         let achieved = windowsPerSecond * flops / 1e9
-        let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> Double {
-            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)] * 1000
-        }
         return Report(
             batch: batch, time: time, threads: threads, seconds: seconds, calls: calls,
             windowsPerSecond: windowsPerSecond, windowsPerCpuSecond: windowsPerCpuSecond,
-            latencyMs: Report.Latency(p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99)),
+            latencyMs: Self.latency(latencies),
             mflopPerWindow: flops / 1e6, achievedGflops: achieved, sgemmPeakGflopsPerThread: peak,
             fractionOfPeak: peak > 0 ? achieved / (peak * Double(threads)) : 0, loadAverage: Self.loadAverage(),
             blasCore: BLAS.coreName)
@@ -125,46 +121,62 @@ package struct EngineBenchmark {
     package static func measure(
         model: CompiledModel, batch: Int, time: Int, threads: Int, seconds: Double, blocks: (Int?, Int?) = (nil, nil)
     ) -> [(wall: [Double], cpu: [Double])] {
+        timeCalls(threads: threads, seconds: seconds) { worker in
+            let engine =
+                if case (let pass?, let im2col?) = blocks {
+                    PlanExecutor(
+                        model: model, maxBatch: batch, maxTimeSamples: time, passColumns: pass,
+                        im2colColumns: im2col)
+                } else {
+                    PlanExecutor(model: model, maxBatch: batch, maxTimeSamples: time)
+                }
+            var generator = SplitMix64(seed: UInt64(worker + 1))
+            let input = (0..<(batch * model.plan.inputChannels * time)).map { _ in Float(generator.nextGaussian()) }
+            var logits = [Float](repeating: 0, count: batch * model.plan.outputCount)
+            return {
+                input.withUnsafeBufferPointer { windows in
+                    logits.withUnsafeMutableBufferPointer { output in
+                        engine.forward(windows.baseAddress!, batch: batch, timeSamples: time, into: output.baseAddress!)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `threads` workers, each on a thread of its own: `prepare(worker)` builds the worker's call on its
+    /// thread, which runs once to warm up, then as often as fits in `seconds` after all workers are ready.
+    ///
+    /// - Returns: each worker's call durations in seconds, wall-clock and thread CPU time (calls finishing in time).
+    package static func timeCalls(
+        threads: Int,
+        seconds: Double,
+        prepare: @escaping @Sendable (Int) -> () -> Void
+    ) -> [(wall: [Double], cpu: [Double])] {
         let results = Mutex<[(wall: [Double], cpu: [Double])]>([])
         let done = DispatchSemaphore(value: 0)
         let start = DispatchSemaphore(value: 0)
         for worker in 0..<threads {
             let thread = Thread {
-                let engine =
-                    if case (let pass?, let im2col?) = blocks {
-                        PlanExecutor(
-                            model: model, maxBatch: batch, maxTimeSamples: time, passColumns: pass,
-                            im2colColumns: im2col)
-                    } else {
-                        PlanExecutor(model: model, maxBatch: batch, maxTimeSamples: time)
-                    }
-                var generator = SplitMix64(seed: UInt64(worker + 1))
-                let input = (0..<(batch * model.plan.inputChannels * time)).map { _ in Float(generator.nextGaussian()) }
-                var logits = [Float](repeating: 0, count: batch * model.plan.outputCount)
-                input.withUnsafeBufferPointer { windows in
-                    logits.withUnsafeMutableBufferPointer { output in
-                        guard let windows = windows.baseAddress, let output = output.baseAddress else { return }
-                        engine.forward(windows, batch: batch, timeSamples: time, into: output)
-                        start.wait()
-                        var wall: [Double] = []
-                        var cpu: [Double] = []
-                        wall.reserveCapacity(100_000)
-                        cpu.reserveCapacity(100_000)
-                        let clock = ContinuousClock()
-                        let deadline = clock.now + .nanoseconds(Int64(seconds * 1e9))
-                        while true {
-                            let began = clock.now
-                            let cpuBegan = threadCPUSeconds()
-                            engine.forward(windows, batch: batch, timeSamples: time, into: output)
-                            let cpuEnded = threadCPUSeconds()
-                            let ended = clock.now
-                            guard ended <= deadline else { break }
-                            wall.append(began.duration(to: ended) / .seconds(1))
-                            cpu.append(cpuEnded - cpuBegan)
-                        }
-                        results.withLock { $0.append((wall, cpu)) }
-                    }
+                let call = prepare(worker)
+                call()
+                start.wait()
+                var wall: [Double] = []
+                var cpu: [Double] = []
+                wall.reserveCapacity(100_000)
+                cpu.reserveCapacity(100_000)
+                let clock = ContinuousClock()
+                let deadline = clock.now + .nanoseconds(Int64(seconds * 1e9))
+                while true {
+                    let began = clock.now
+                    let cpuBegan = threadCPUSeconds()
+                    call()
+                    let cpuEnded = threadCPUSeconds()
+                    let ended = clock.now
+                    guard ended <= deadline else { break }
+                    wall.append(began.duration(to: ended) / .seconds(1))
+                    cpu.append(cpuEnded - cpuBegan)
                 }
+                results.withLock { $0.append((wall, cpu)) }
                 done.signal()
             }
             thread.start()
@@ -172,6 +184,25 @@ package struct EngineBenchmark {
         for _ in 0..<threads { start.signal() }
         for _ in 0..<threads { done.wait() }
         return results.withLock { $0 }
+    }
+
+    /// Items per second: each worker's rate over the time its calls took (not the nominal duration, which would
+    /// count the unfinished last call as lost), summed over workers. Over CPU times it leaves out time a worker's
+    /// thread spent descheduled, which other processes on a shared machine cause.
+    package static func rate(_ perWorker: [[Double]], itemsPerCall: Int) -> Double {
+        perWorker.reduce(0.0) { total, times in
+            let busy = times.reduce(0, +)
+            return total + (busy > 0 ? Double(times.count * itemsPerCall) / busy : 0)
+        }
+    }
+
+    /// Percentiles of call durations (seconds), in milliseconds.
+    package static func latency(_ durations: [Double]) -> Report.Latency {
+        let sorted = durations.sorted()
+        func percentile(_ p: Double) -> Double {
+            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((p * Double(sorted.count)).rounded(.up)) - 1)] * 1000
+        }
+        return Report.Latency(p50: percentile(0.5), p90: percentile(0.9), p99: percentile(0.99))
     }
 
     /// CPU time the calling thread has used, in seconds.

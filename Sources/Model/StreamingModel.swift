@@ -14,6 +14,18 @@ public struct StreamingModel: Sendable {
     /// The `ecg.architecture` value of a streaming model.
     public static let architecture = "IncepSE-streaming"
 
+    /// A run of taps of a module's causal convolutions and the stacked weights of every convolution covering them:
+    /// one product computes all of them, each tap multiplied once.
+    struct TapBlock: Sendable {
+        /// The first tap, counted from the oldest of the longest kernel (`span − 1` samples back).
+        let firstTap: Int
+        let taps: Int
+        /// Output channels `0..<outputs`: the covering convolutions are the first ones, kernels being longest first.
+        let outputs: Int
+        /// `[outputs][taps · bottleneck]`, tap-major.
+        let weights: [Float]
+    }
+
     /// One inception module with its gate.
     struct Module: Sendable {
         /// The 1×1 bottleneck (no bias).
@@ -24,6 +36,41 @@ public struct StreamingModel: Sendable {
         let pool: ModelWeights.Convolution
         let squeeze: ModelWeights.Dense
         let excite: ModelWeights.Dense
+        /// The branches' products, by runs of taps.
+        let blocks: [TapBlock]
+
+        init(
+            bottleneck: ModelWeights.Convolution,
+            branches: [ModelWeights.Convolution],
+            pool: ModelWeights.Convolution,
+            squeeze: ModelWeights.Dense,
+            excite: ModelWeights.Dense
+        ) {
+            self.bottleneck = bottleneck
+            self.branches = branches
+            self.pool = pool
+            self.squeeze = squeeze
+            self.excite = excite
+            let span = branches.map(\.kernel).max() ?? 1
+            let filters = bottleneck.outputs
+            // kernel k covers taps span − k ..< span; block boundaries fall where a kernel starts
+            let starts = Set(branches.map { span - $0.kernel }).sorted()
+            blocks = starts.indices.map { index in
+                let firstTap = starts[index]
+                let taps = (index + 1 < starts.count ? starts[index + 1] : span) - firstTap
+                let covering = branches.prefix { span - $0.kernel <= firstTap }
+                var weights: [Float] = []
+                for branch in covering {
+                    let offset = firstTap - (span - branch.kernel)
+                    for o in 0..<branch.outputs {
+                        let row = (o * branch.kernel + offset) * filters
+                        weights += branch.weights[row..<row + taps * filters]
+                    }
+                }
+                return TapBlock(
+                    firstTap: firstTap, taps: taps, outputs: covering.reduce(0) { $0 + $1.outputs }, weights: weights)
+            }
+        }
 
         var inputs: Int { pool.inputs }
         /// Output channels: every branch and the pool's.
@@ -251,6 +298,13 @@ private struct NamedWeights {
             branchShapes.append((name, try values(name + ".weight", dims: [nil, bottleneck.outputs, nil]).dims[0]))
         }
         guard !branchShapes.isEmpty else { throw .missingTensor(name: prefix + ".convs.0.weight", node: "") }
+        let kernels = try branchShapes.map { branch throws(ModelError) in
+            try values(branch.name + ".weight", dims: [nil, nil, nil]).dims[2]
+        }
+        guard kernels == kernels.sorted(by: >) else {
+            throw .unsupportedUsage(
+                node: prefix + ".convs", reason: "kernels \(kernels): the streaming engine needs the longest first")
+        }
         let poolOutputs = try values(prefix + ".pool_conv.weight", dims: [nil, bottleneck.inputs, 1]).dims[0]
         let width = branchShapes.reduce(poolOutputs) { $0 + $1.outputs }
         let (scale, shift) = try norm(prefix + ".bn", channels: width)

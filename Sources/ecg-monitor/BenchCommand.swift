@@ -32,10 +32,23 @@ struct BenchCommand: ParsableCommand {
         help: "Output samples per block of shifted input copies (the engine's im2col); default: the measured size.")
     var im2colColumns: Int?
 
+    @Option(name: .long, help: "Also measure this streaming model (ONNX) with the streaming executor.")
+    var streamingModel: String?
+
+    @Option(name: .long, help: "Streaming: new samples per stream and call (50 = 0.5 s at 100 Hz).")
+    var hop = 50
+
+    @Option(name: .long, help: "Streaming: streams advanced per call.")
+    var streams = 64
+
     func validate() throws {
         guard batch >= 1, time >= 1, threads >= 1, seconds > 0, (passColumns ?? 1) >= 1, (im2colColumns ?? 1) >= 1
         else {
             throw ValidationError("--batch, --time, --threads, --seconds and block sizes must be positive")
+        }
+        guard hop >= 1, streams >= 1, streams <= EngineBenchmark.maxSamplesPerCall / hop else {
+            throw ValidationError(
+                "--hop and --streams must be positive, at most \(EngineBenchmark.maxSamplesPerCall) samples per call")
         }
         guard batch <= EngineBenchmark.maxSamplesPerCall / time, threads <= 256 else {
             throw ValidationError("at most \(EngineBenchmark.maxSamplesPerCall) samples per call and 256 threads")
@@ -53,8 +66,17 @@ struct BenchCommand: ParsableCommand {
             seconds: seconds,
             blocks: (passColumns, im2colColumns)
         )
+        var report = try benchmark.run()
+        if let streamingModel {
+            let model = try StreamingModel(contentsOf: streamingModel)
+            let streaming = StreamingBenchmark.run(
+                model: model, streams: streams, hop: hop, threads: threads, seconds: seconds,
+                sampleRateHz: model.config.sampleRateHz ?? 100)
+            report.streaming = streaming
+            report.streamingHopsPerWindow = streaming.hopsPerCpuSecond / report.windowsPerCpuSecond
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(try benchmark.run()), as: UTF8.self))
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 }

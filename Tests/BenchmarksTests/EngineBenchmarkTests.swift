@@ -1,3 +1,4 @@
+import Foundation
 import Model
 import TestSupport
 import Testing
@@ -23,5 +24,19 @@ import Testing
         #expect(result.cpuSeconds >= 0.05 && result.nanosecondsPerSample > 0)
         let share = result.percentOfOneCorePerHundredStreams(sampleRateHz: 250)
         #expect(abs(share - 100 * 100 * result.cpuSeconds / (Double(result.samples) / 250)) < 1e-9)
+    }
+}
+
+@Suite struct StreamingBenchmarkTests {
+    @Test func measuresHopsOfEveryStreamAndTheStateEachCarries() throws {
+        let path = URL(filePath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appending(path: "ModelTests/Fixtures/streaming/streaming.onnx").path
+        let model = try StreamingModel(contentsOf: path)
+        let report = StreamingBenchmark.run(
+            model: model, streams: 3, hop: 25, threads: 1, seconds: 0.3, sampleRateHz: 100)
+        #expect(report.calls >= 1 && report.hopsPerCpuSecond > 0 && report.hopsPerSecond > 0)
+        #expect(report.stateBytesPerStream == StreamingState(model: model).byteCount)
+        #expect(abs(report.realTimeStreamsPerThread - report.hopsPerCpuSecond * 0.25) < 1e-9)
+        #expect(report.latencyMs.p50 <= report.latencyMs.p99)
     }
 }

@@ -85,7 +85,8 @@ import Testing
         let model = try Self.model.get()
         let input = try Self.input.get()
         let expected = try Self.expected.get()
-        let executor = StreamingExecutor(model: model, maxStreams: 3, maxSamples: 50)
+        // passes of two streams: the third goes through the layers on its own
+        let executor = StreamingExecutor(model: model, maxStreams: 3, maxSamples: 50, passColumns: 100)
         let states = (0..<3).map { _ in StreamingState(model: model) }
         // stream 1 starts with a different signal, then is reset and fed the fixture like the others
         let noise = (0..<Self.leads * 50).map { Float(($0 * 7919) % 13) / 4 - 1.5 }
