@@ -49,21 +49,23 @@ def readout_samples(samples: int, first: int, hop: int) -> list[int]:
 
 
 @torch.no_grad()
+def stream_readouts(
+    model: torch.nn.Module, records: torch.Tensor, first: int, hop: int, batch_records: int = 256
+) -> torch.Tensor:
+    """A streaming model's logits at each readout, every record streamed from its first sample: read every `hop`
+    samples from `first` samples in, as the daemon reads them. `records`: preprocessed `[records][leads][samples]`
+    on the model's device. Returns `[records][classes][readouts]`."""
+    model.eval()
+    readouts = readout_samples(records.shape[2], first, hop)
+    return torch.cat([model(records[i : i + batch_records])[:, :, readouts] for i in range(0, len(records), batch_records)])
+
+
 def predict_streams(
     model: torch.nn.Module, records: torch.Tensor, first: int, hop: int, batch_records: int = 256
 ) -> np.ndarray:
-    """Per-record class probabilities of a streaming model, each record streamed from its first sample.
-
-    The model's logits are read every `hop` samples from `first` samples in, as the daemon reads them, and the
-    record's probability of a class is the maximum over those readouts (as `predict_records` over windows).
-    - Parameters: `records`: preprocessed `[records][leads][samples]` on the model's device.
-    - Returns: float64 `[records][classes]`.
-    """
-    model.eval()
-    readouts = readout_samples(records.shape[2], first, hop)
-    per_record = torch.cat(
-        [model(records[i : i + batch_records])[:, :, readouts].amax(dim=2) for i in range(0, len(records), batch_records)]
-    )
+    """Per-record class probabilities of a streaming model: the maximum over its readouts (`stream_readouts`), as
+    `predict_records` takes it over windows. Returns float64 `[records][classes]`."""
+    per_record = stream_readouts(model, records, first, hop, batch_records).amax(dim=2)
     return torch.sigmoid(per_record.double()).cpu().numpy()
 
 

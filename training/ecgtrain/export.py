@@ -76,6 +76,9 @@ def export_onnx(model: IncepSE, path: str | Path, metadata: dict[str, str]) -> f
 # a streaming graph's reference lengths: one sample, the first readout, and enough to leave the cut history behind
 STREAMING_PARITY_SHAPES = ((1, 1), (2, 250), (1, 1500))
 STREAMING_ARCHITECTURE = "IncepSE-streaming"
+# the exported running means add thousands of float32 products per sample (4,022 taps at a 2.5 s time constant):
+# ONNX Runtime's rounding then reaches ~1e-5 of a logit, so the graph is held to the streaming engine's own bound
+STREAMING_PARITY_TOLERANCE = 1e-4
 
 
 def export_streaming_onnx(model: StreamingIncepSE, path: str | Path, metadata: dict[str, str]) -> float:
@@ -88,7 +91,7 @@ def export_streaming_onnx(model: StreamingIncepSE, path: str | Path, metadata: d
     `ecg.architecture` and `ecg.streaming` metadata (docs/model-format.md). The running means are written as
     causal convolutions cut after `history_taps` samples (`truncated_causal_mean`).
     - Returns: the largest absolute logit difference between PyTorch's exact pass and ONNX Runtime.
-    - Throws: `ExportError` when that difference exceeds `PARITY_TOLERANCE`.
+    - Throws: `ExportError` when that difference exceeds `STREAMING_PARITY_TOLERANCE`.
     """
     model = model.eval().cpu()
     path = Path(path)
@@ -127,8 +130,8 @@ def export_streaming_onnx(model: StreamingIncepSE, path: str | Path, metadata: d
     onnx.checker.check_model(graph)
     onnx.save(graph, str(path))
     difference = parity(model, path, shapes=STREAMING_PARITY_SHAPES)
-    if not difference <= PARITY_TOLERANCE:
-        raise ExportError(f"ONNX Runtime differs from PyTorch by {difference:.3g} (> {PARITY_TOLERANCE:g})")
+    if not difference <= STREAMING_PARITY_TOLERANCE:
+        raise ExportError(f"ONNX Runtime differs from PyTorch by {difference:.3g} (> {STREAMING_PARITY_TOLERANCE:g})")
     return difference
 
 
@@ -206,9 +209,18 @@ def export_run(run: str | Path, out: str | Path) -> float:
             raise FileNotFoundError(f"{run / name} not found: train and evaluate the run first")
     checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
     evaluation = json.loads((run / "evaluation.json").read_text())
-    model = IncepSE(len(checkpoint["classes"]))
+    from .train import TrainConfig, build_model
+
+    model = build_model(TrainConfig(**checkpoint["config"]), len(checkpoint["classes"]))
     model.load_state_dict(checkpoint["model"])
-    difference = export_onnx(model, out, metadata(checkpoint, evaluation))
+    if isinstance(model, StreamingIncepSE):
+        keys = metadata(checkpoint, evaluation) | streaming_metadata(
+            model, first_readout_samples=checkpoint["config"]["readout_first_samples"]
+        )
+        difference = export_streaming_onnx(model, out, keys)
+    else:
+        difference = export_onnx(model, out, metadata(checkpoint, evaluation))
     size_mib = Path(out).stat().st_size / 2**20
-    print(f"{out}: {size_mib:.2f} MiB, ONNX Runtime parity {difference:.2e} (tolerance {PARITY_TOLERANCE:g})")
+    tolerance = STREAMING_PARITY_TOLERANCE if isinstance(model, StreamingIncepSE) else PARITY_TOLERANCE
+    print(f"{out}: {size_mib:.2f} MiB, ONNX Runtime parity {difference:.2e} (tolerance {tolerance:g})")
     return difference

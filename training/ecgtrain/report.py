@@ -12,14 +12,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import TEST_FOLDS, TRAIN_FOLDS, VALIDATION_FOLDS, PtbXl
-from .evaluate import class_aurocs, macro_auroc, plot_roc, window_starts
+from .data import SAMPLE_RATE_HZ, TEST_FOLDS, TRAIN_FOLDS, VALIDATION_FOLDS, PtbXl
+from .evaluate import class_aurocs, macro_auroc, plot_roc, predict_streams, stream_readouts, window_starts
 from .export import export_onnx
 from .stress import scoring_session
-from .model import IncepSE, Preprocessing
+from .model import IncepSE, Preprocessing, StreamingIncepSE
 from .thresholds import class_counts, fit_thresholds
 from .report_monitoring import monitoring_markdown
-from .train import TrainConfig
+from .train import TrainConfig, build_model
 
 DATA_NAME = "PTB-XL 1.0.3, 100 Hz"
 SCORES = "scores.npz"
@@ -38,7 +38,8 @@ REFERENCE_AUROC = {
 
 def cached_scores(run: Path, model, preprocessing, data, task, window, hop):
     """Max-aggregated window probabilities of the task's records of folds 9 and 10, kept in the run folder (`SCORES`) for the checkpoint it was computed from, so
-    that the report can be rebuilt (e.g. once operating points exist) without scoring again."""
+    that the report can be rebuilt (e.g. once operating points exist) without scoring again. A streaming model's
+    are the maxima over its readouts every `hop` samples from `window` samples in (`predict_streams`)."""
     digest = hashlib.sha256((run / "best.pt").read_bytes()).hexdigest()
     path = run / SCORES
     validation, test = data.split(task, VALIDATION_FOLDS), data.split(task, TEST_FOLDS)
@@ -46,6 +47,13 @@ def cached_scores(run: Path, model, preprocessing, data, task, window, hop):
         with np.load(path) as stored:
             if str(stored["checkpoint_sha256"]) == digest:
                 return validation, stored["validation"], test, stored["test"]
+    if isinstance(model, StreamingIncepSE):
+        def streamed(split):
+            return predict_streams(model, torch.from_numpy(preprocessing.apply(split.millivolts())), window, hop)
+
+        validation_scores, test_scores = streamed(validation), streamed(test)
+        np.savez_compressed(path, checkpoint_sha256=digest, validation=validation_scores, test=test_scores)
+        return validation, validation_scores, test, test_scores
     # scored with ONNX Runtime on the exported graph (the file that ships), about twice as fast as PyTorch on CPU
     graph = run / "scoring.onnx"
     export_onnx(model, graph, {})
@@ -110,11 +118,14 @@ def evaluate_run(
         raise FileNotFoundError(f"{run / 'best.pt'} not found: train the run first")
     checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
     config = checkpoint["config"]
-    model = IncepSE(len(checkpoint["classes"]))
+    model = build_model(TrainConfig(**config), len(checkpoint["classes"]))
     model.load_state_dict(checkpoint["model"])
     preprocessing = Preprocessing(**checkpoint["preprocessing"])
     data = PtbXl.load(data_path)
-    window, hop, task = config["window_samples"], config["hop_samples"], config["task"]
+    streaming = isinstance(model, StreamingIncepSE)
+    # a streaming model is read as the daemon reads it: from its first readout on, every hop
+    window = config["readout_first_samples"] if streaming else config["window_samples"]
+    hop, task = config["hop_samples"], config["task"]
 
     validation, validation_probabilities, test, test_probabilities = cached_scores(
         run, model, preprocessing, data, task, window, hop
@@ -164,7 +175,12 @@ def evaluate_run(
             "metrics": {
                 "test_macro_auroc": round(test_auroc, 4),
                 "validation_macro_auroc": round(validation_auroc, 4),
-                "evaluation": "2.5 s windows every 1.25 s, max over windows per record",
+                "evaluation": (
+                    f"streamed from each record's first sample, logits read every {hop} samples from {window} "
+                    "samples in, max over readouts per record"
+                    if streaming
+                    else "2.5 s windows every 1.25 s, max over windows per record"
+                ),
             },
             "date": datetime.date.today().isoformat(),
             "code_revision": _revision(),
@@ -183,6 +199,8 @@ def evaluate_run(
             "alarm_set": points["alarm_set"],
         }
     evaluation["lead_masking"] = "mask" in config.get("augment", "").split(",")
+    if streaming:
+        evaluation["streaming"] = streaming_aurocs(model, preprocessing, test, window, hop)
     (run / "evaluation.json").write_text(json.dumps(evaluation, indent=1))
     report = markdown(evaluation, checkpoint, preprocessing)
     if points_path.is_file():
@@ -191,6 +209,22 @@ def evaluate_run(
     (out / f"{name}.md").write_text(report)
     print(f"{name}: fold-10 macro AUROC {test_auroc:.4f} (fold 9: {validation_auroc:.4f})")
     return evaluation
+
+
+STREAM_SECONDS = (2.5, 5.0, 10.0)
+
+
+def streaming_aurocs(model, preprocessing, test, first: int, hop: int) -> dict:
+    """Fold-10 macro AUROC of a streaming model from what it has read by 2.5 s, 5 s and 10 s into each record
+    (max over the readouts up to then; at 2.5 s that is the first readout alone)."""
+    readouts = stream_readouts(model, torch.from_numpy(preprocessing.apply(test.millivolts())), first, hop)
+    result = {}
+    for seconds in STREAM_SECONDS:
+        count = 1 + (round(seconds * SAMPLE_RATE_HZ) - first) // hop
+        if 1 <= count <= readouts.shape[2]:
+            probabilities = torch.sigmoid(readouts[:, :, :count].amax(dim=2).double()).numpy()
+            result[f"{seconds:g}"] = macro_auroc(test.labels, probabilities)
+    return {"macro_auroc_by_seconds": result, "time_constant_samples": model.time_constant_samples}
 
 
 def markdown(evaluation: dict, checkpoint: dict, preprocessing: Preprocessing) -> str:
@@ -216,7 +250,11 @@ def markdown(evaluation: dict, checkpoint: dict, preprocessing: Preprocessing) -
         f"**{evaluation['test_macro_auroc']:.4f}**" + (f" (reference: {', '.join(references)})" if references else ""),
         f"- Macro AUROC on fold 9 (validation, {evaluation['validation_records']} records): "
         f"{evaluation['validation_macro_auroc']:.4f}",
-        "- Evaluation as the benchmark: 2.5 s windows every 1.25 s over each 10 s record, max over windows.",
+        (
+            f"- Evaluation as the daemon serves it: {evaluation['provenance']['metrics']['evaluation']}."
+            if "streaming" in evaluation
+            else "- Evaluation as the benchmark: 2.5 s windows every 1.25 s over each 10 s record, max over windows."
+        ),
         f"- Thresholds: {THRESHOLD_CRITERION}; sensitivity and specificity below are on fold 10 at those thresholds.",
         f"- ROC curves: `{name}-roc.png`. Model file: `{name}.onnx`, written by `ecgtrain export`, which fails "
         "unless ONNX Runtime reproduces PyTorch's logits within 1e-5.",
@@ -244,6 +282,17 @@ def markdown(evaluation: dict, checkpoint: dict, preprocessing: Preprocessing) -
     ]
     if budget_line := evaluation["provenance"]["training"]["budget"]:
         lines.append(f"- Budget: {budget_line}")
+    if streaming := evaluation.get("streaming"):
+        by_seconds = ", ".join(f"{seconds} s: {auroc:.4f}" for seconds, auroc in streaming["macro_auroc_by_seconds"].items())
+        lines += [
+            "",
+            "## Streaming",
+            "",
+            f"- Causal StreamingIncepSE (docs/model-format.md), running means with a time constant of "
+            f"{streaming['time_constant_samples']:g} samples; trained on {config['window_samples']}-sample crops, the "
+            f"loss on the logits read every {config['hop_samples']} samples from {config['readout_first_samples']} in.",
+            f"- Fold-10 macro AUROC from what the stream has read by then (max over readouts so far): {by_seconds}.",
+        ]
     if len(evaluation["variants"]) > 1:
         lines += [
             "",

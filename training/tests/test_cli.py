@@ -48,6 +48,31 @@ def test_train_evaluate_export_end_to_end(sample_data, tmp_path):
     }
 
 
+def test_a_streaming_run_is_evaluated_as_streamed_and_exported_as_streaming(sample_data, tmp_path):
+    folds = sample_data.strat_fold.copy()
+    folds[np.flatnonzero(folds == 10)[:6]] = 1
+    data = PtbXl(sample_data.signals, sample_data.ecg_id, folds, sample_data.scp_codes, sample_data.statements,
+                 sample_data.statements_csv)
+    data.save(tmp_path / "data.npz")
+    run, models = tmp_path / "run", tmp_path / "models"
+    main(["train", "--data", str(tmp_path / "data.npz"), "--out", str(run), "--task", "superdiagnostic",
+          "--epochs", "1", "--batch-size", "3", "--architecture", "streaming", "--window-samples", "400",
+          "--time-constant-samples", "100", "--no-progress"])
+    main(["evaluate", "--data", str(tmp_path / "data.npz"), "--run", str(run), "--out", str(models),
+          "--name", "stream"])
+    main(["export", "--run", str(run), "--out", str(models / "stream.onnx")])
+
+    evaluation = json.loads((run / "evaluation.json").read_text())
+    assert set(evaluation["streaming"]["macro_auroc_by_seconds"]) == {"2.5", "5", "10"}
+    assert "streamed from each record's first sample" in evaluation["provenance"]["metrics"]["evaluation"]
+    assert "## Streaming" in (models / "stream.md").read_text()
+    props = {p.key: p.value for p in onnx.load(str(models / "stream.onnx")).metadata_props}
+    assert props["ecg.architecture"] == "IncepSE-streaming" and props["ecg.window_samples"] == "250"
+    streaming = json.loads(props["ecg.streaming"])
+    assert streaming["time_constant_samples"] == 100 and streaming["first_readout_samples"] == 250
+    assert len(json.loads(props["ecg.thresholds"])) == 5
+
+
 def test_missing_data_is_a_one_line_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--data", str(tmp_path / "absent.npz"), "--out", str(tmp_path / "run")])
