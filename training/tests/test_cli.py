@@ -12,13 +12,18 @@ from ecgtrain.cli import main
 from ecgtrain.data import PtbXl
 
 
-def test_train_evaluate_export_end_to_end(sample_data, tmp_path):
-    # 6 records train (fold 1), the rest keep fold 9 (00008) or 10: every stage has records
+def save_small_dataset(sample_data: PtbXl, path) -> None:
+    """The samples with 6 records moved to training (fold 1); the rest keep fold 9 (00008) or 10: every stage has
+    records."""
     folds = sample_data.strat_fold.copy()
     folds[np.flatnonzero(folds == 10)[:6]] = 1
     data = PtbXl(sample_data.signals, sample_data.ecg_id, folds, sample_data.scp_codes, sample_data.statements,
                  sample_data.statements_csv)
-    data.save(tmp_path / "data.npz")
+    data.save(path)
+
+
+def test_train_evaluate_export_end_to_end(sample_data, tmp_path):
+    save_small_dataset(sample_data, tmp_path / "data.npz")
     run, models = tmp_path / "run", tmp_path / "models"
     main(["train", "--data", str(tmp_path / "data.npz"), "--out", str(run), "--task", "superdiagnostic",
           "--epochs", "1", "--batch-size", "3", "--highpass-hz", "0.5", "--no-progress"])
@@ -49,11 +54,7 @@ def test_train_evaluate_export_end_to_end(sample_data, tmp_path):
 
 
 def test_a_streaming_run_is_evaluated_as_streamed_and_exported_as_streaming(sample_data, tmp_path):
-    folds = sample_data.strat_fold.copy()
-    folds[np.flatnonzero(folds == 10)[:6]] = 1
-    data = PtbXl(sample_data.signals, sample_data.ecg_id, folds, sample_data.scp_codes, sample_data.statements,
-                 sample_data.statements_csv)
-    data.save(tmp_path / "data.npz")
+    save_small_dataset(sample_data, tmp_path / "data.npz")
     run, models = tmp_path / "run", tmp_path / "models"
     main(["train", "--data", str(tmp_path / "data.npz"), "--out", str(run), "--task", "superdiagnostic",
           "--epochs", "1", "--batch-size", "3", "--architecture", "streaming", "--window-samples", "400",
