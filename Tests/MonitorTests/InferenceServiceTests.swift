@@ -36,7 +36,7 @@ import Testing
                 bufferingPolicy: keepingNewestResults.map { .bufferingNewest($0) } ?? .unbounded
             )
             service = try await InferenceService.start(
-                model: model,
+                model: .windowed(model),
                 queue: queue,
                 maxBatch: maxBatch,
                 windowSamples: pipeline.windowSamples,

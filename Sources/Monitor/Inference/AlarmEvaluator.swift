@@ -36,7 +36,9 @@ package final class AlarmEvaluator {
         }
     }
 
-    private let engine: PlanExecutor
+    private let engine: WindowEngine
+    /// `[FileClassifier.maxBatch][classes]`.
+    private var logits: [Float]
     private let configuration: PipelineConfiguration
     private let rules: AlarmRules
     private let classCount: Int
@@ -51,16 +53,16 @@ package final class AlarmEvaluator {
     /// An evaluator running `model` on windows cut as `configuration` says, under `rules`.
     ///
     /// - Throws: ``ModelError`` when the model cannot run windows of the configured length.
-    init(model: CompiledModel, configuration: PipelineConfiguration, rules: AlarmRules) throws(ModelError) {
-        engine = PlanExecutor(
+    init(model: LoadedModel, configuration: PipelineConfiguration, rules: AlarmRules) throws(ModelError) {
+        engine = try WindowEngine(
             model: model,
             maxBatch: FileClassifier.maxBatch,
-            maxTimeSamples: configuration.windowSamples
+            windowSamples: configuration.windowSamples
         )
-        try engine.validate(batch: FileClassifier.maxBatch, timeSamples: configuration.windowSamples)
+        logits = [Float](repeating: 0, count: FileClassifier.maxBatch * model.classCount)
         self.configuration = configuration
         self.rules = rules
-        classCount = model.plan.outputCount
+        classCount = model.classCount
     }
 
     /// Streams `record` as stream `streamID` from its first sample to its end (announced, so no "ended
@@ -73,11 +75,18 @@ package final class AlarmEvaluator {
         var alarms = AlarmEngine(rules: rules)
         var pending: [(info: WindowInfo, batchIndex: Int?)] = []
         var batch: [Float] = []
+        var windows: [WindowEngine.Window] = []
+        // the record is one stream: a streaming model carries its state from window to window, and forgets it after
+        let stream = WindowQueue.Ticket(slot: 0, generation: 0)
+        defer { engine.end(stream) }
         func flush() throws {
-            let classified = batch.count / configuration.windowValueCount
-            let logits =
-                classified > 0
-                ? try engine.logits(for: batch, batch: classified, timeSamples: configuration.windowSamples) : []
+            if !windows.isEmpty {
+                batch.withUnsafeBufferPointer { samples in
+                    logits.withUnsafeMutableBufferPointer { output in
+                        engine.run(samples.baseAddress!, windows: windows[...], into: output.baseAddress!)
+                    }
+                }
+            }
             for (info, batchIndex) in pending {
                 if let batchIndex {
                     let row = batchIndex * classCount
@@ -102,6 +111,7 @@ package final class AlarmEvaluator {
             }
             pending.removeAll(keepingCapacity: true)
             batch.removeAll(keepingCapacity: true)
+            windows.removeAll(keepingCapacity: true)
         }
         try FileClassifier.streamWindows(of: record, configuration: configuration) { window in
             outcome.windows += 1
@@ -114,6 +124,7 @@ package final class AlarmEvaluator {
             }
             let offset = batch.count
             pending.append((window.info, offset / configuration.windowValueCount))
+            windows.append(WindowEngine.Window(stream: stream, endSample: Int(window.info.endSample)))
             batch.append(contentsOf: repeatElement(0, count: configuration.windowValueCount))
             batch.withUnsafeMutableBufferPointer { buffer in
                 if let base = buffer.baseAddress { window.copySamples(into: base + offset) }

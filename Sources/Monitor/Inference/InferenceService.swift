@@ -40,7 +40,7 @@ final class InferenceService: Service {
     /// - Throws: ``ModelError`` when the model cannot run these batches, ``SystemdError/systemCall(name:errno:)``
     ///   when a thread cannot be created; workers already started are stopped first.
     static func start(
-        model: CompiledModel,
+        model: LoadedModel,
         queue: WindowQueue,
         maxBatch: Int,
         windowSamples: Int,

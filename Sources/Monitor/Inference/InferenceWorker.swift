@@ -13,7 +13,7 @@ import Systemd
 final class InferenceWorker {
     /// The worker's shard of the queue, also its index in ``InferenceCounters``.
     let shard: Int
-    private let engine: PlanExecutor
+    private let engine: WindowEngine
     private let queue: WindowQueue
     private let maxBatch: Int
     private let windowSamples: Int
@@ -27,6 +27,8 @@ final class InferenceWorker {
     private var tags: [WindowQueue.Tag]
     /// Per tag of the batch: its row in `logits`, or −1 when its window is not classified.
     private var rows: [Int]
+    /// Per row of `logits`: the stream and end of its window.
+    private var windows: [WindowEngine.Window]
 
     /// Allocates the engine and the buffers.
     ///
@@ -43,7 +45,7 @@ final class InferenceWorker {
     /// - Throws: ``ModelError/badInput(reason:)`` when the model's graph cannot run batches of `maxBatch`
     ///   windows of `windowSamples` samples (a graph with a fixed batch or window size).
     init(
-        model: CompiledModel,
+        model: LoadedModel,
         queue: WindowQueue,
         shard: Int,
         maxBatch: Int,
@@ -53,11 +55,8 @@ final class InferenceWorker {
         results: AsyncStream<AlarmInput>.Continuation,
         counters: InferenceCounters
     ) throws(ModelError) {
-        precondition(queue.windowValueCount == model.plan.inputChannels * windowSamples, "queue and model disagree")
-        engine = PlanExecutor(model: model, maxBatch: maxBatch, maxTimeSamples: windowSamples)
-        for size in Set([1, maxBatch]) {
-            try engine.validate(batch: size, timeSamples: windowSamples)
-        }
+        precondition(queue.windowValueCount == model.leadCount * windowSamples, "queue and model disagree")
+        engine = try WindowEngine(model: model, maxBatch: maxBatch, windowSamples: windowSamples)
         self.queue = queue
         self.shard = shard
         self.maxBatch = maxBatch
@@ -66,13 +65,15 @@ final class InferenceWorker {
         self.heartbeat = heartbeat
         self.results = results
         self.counters = counters
-        classCount = model.plan.outputCount
+        classCount = model.classCount
         batch = .allocate(capacity: maxBatch * queue.windowValueCount)
         batch.initialize(repeating: 0, count: maxBatch * queue.windowValueCount)
         logits = .allocate(capacity: maxBatch * classCount)
         logits.initialize(repeating: 0, count: maxBatch * classCount)
         tags = Array(repeating: .empty, count: maxBatch)
         rows = Array(repeating: -1, count: maxBatch)
+        windows = Array(
+            repeating: WindowEngine.Window(stream: WindowQueue.Tag.empty.ticket, endSample: 0), count: maxBatch)
     }
 
     deinit {
@@ -116,10 +117,11 @@ final class InferenceWorker {
                 (batch + classified * windowValues).update(from: batch + position * windowValues, count: windowValues)
             }
             rows[index] = classified
+            windows[classified] = WindowEngine.Window(
+                stream: tags[index].ticket, endSample: Int(tags[index].info.endSample))
             classified += 1
         }
-        guard classified > 0 else { return }
-        engine.forward(batch, batch: classified, timeSamples: windowSamples, into: logits)
+        engine.run(batch, windows: windows[0..<classified], into: logits)
     }
 
     /// Hands one input to the alarm side, counting it when the alarm side's buffer was full and dropped its oldest.
@@ -171,6 +173,7 @@ final class InferenceWorker {
             if let ending = tag.ending {
                 send(.ended(stream: info.streamID, ending))
             }
+            if tag.isFinal { engine.end(tag.ticket) }
         }
     }
 }

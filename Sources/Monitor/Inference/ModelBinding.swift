@@ -6,8 +6,8 @@ import Stream
 /// The model the daemon runs and what follows from it: the stream pipeline its metadata asks for, and the
 /// classes the alarm rules are resolved against.
 struct ModelBinding: Sendable {
-    /// The loaded model.
-    let model: CompiledModel
+    /// The loaded model, windowed or streaming.
+    let model: LoadedModel
     /// The model's name, stamped on alert events: the file name without `.onnx`.
     let name: String
     /// How streams are turned into the model's windows.
@@ -20,7 +20,7 @@ struct ModelBinding: Sendable {
     ///   `windows.seconds` is not the model's window (the model's thresholds hold for that length only).
     init(config: Config) throws {
         let path = config.model.path
-        model = try CompiledModel(contentsOf: path)
+        model = try LoadedModel(contentsOf: path)
         name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         pipeline = try PipelineConfiguration(
             model: model.config,
