@@ -31,6 +31,7 @@ import Testing
         static func start(
             _ arguments: [String] = [],
             alerts: String,
+            model: String = DaemonTestSupport.defaultModelPath,
             journal: TestJournald? = nil,
             environment: [String: String] = [:]
         ) async throws -> Running {
@@ -40,8 +41,7 @@ import Testing
             let notify = try NotifyRecorder()
             let socketPath = directory + "/ingest.sock"
             let daemon = try DaemonProcess(
-                ["run", "--socket", socketPath, "--alerts", alerts, "--model", DaemonTestSupport.defaultModelPath]
-                    + arguments,
+                ["run", "--socket", socketPath, "--alerts", alerts, "--model", model] + arguments,
                 environment: environment.merging(["NOTIFY_SOCKET": notify.socket.path]) { given, _ in given },
                 journal: journal,
                 stash: stash
@@ -259,6 +259,30 @@ import Testing
         let rates = events.filter { $0["event"] as? String == "vitals" }.compactMap { $0["heart_rate"] as? Double }
         #expect(rates.contains { abs($0 - 80) < 3 }, "\(rates)")
         #expect(running.notify.messages.contains { $0.contains(", HR 8") }, "\(running.notify.messages)")
+    }
+
+    /// A streaming model (the engine's random-weight fixture, classes C0–C4) served by the daemon: every window
+    /// of a replayed record is classified through the streaming executor and the configured class raises, then
+    /// clears when the stream ends.
+    @Test func aStreamingModelIsServedHopByHop() async throws {
+        let directory = try DaemonTestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configPath = directory + "/ecg-monitor.yaml"
+        try "alarms:\n  classes:\n    C1: medium\n  thresholds:\n    C1: 0.01\n\(Self.noHeartRateEvents)".write(
+            toFile: configPath, atomically: true, encoding: .utf8)
+        let model = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ModelTests/Fixtures/streaming/streaming.onnx").path
+        let running = try await Running.start(["--config", configPath], alerts: "json", model: model)
+        #expect(try await Self.replay(["\(Self.ptbxl)/00008_lr"], to: running.socketPath, ["--speed", "4"]) == 0)
+        #expect(try await running.stop() == 0)
+        let events = running.events.map { "\($0["class"] ?? "")/\($0["event"] ?? "")/\($0["reason"] ?? "-")" }
+        #expect(events == ["C1/raised/-", "C1/cleared/stream-ended"], "\(events)")
+        let logs = running.daemon.errors.lines.map(\.text)
+        #expect(!logs.contains { $0.contains("ended unexpectedly") }, "\(logs)")
+        // 10 s at 100 Hz: windows ending at 2.5 s, 3 s, … 10 s, none lost
+        let stopped = try #require(logs.last { $0.contains("ecg-monitor stopped") })
+        #expect(
+            stopped.contains("ecg.windows_classified=16") && stopped.contains("ecg.windows_dropped=0"), "\(stopped)")
     }
 
     // MARK: - Signals and systemd
