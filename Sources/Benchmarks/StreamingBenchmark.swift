@@ -21,6 +21,8 @@ package struct StreamingBenchmark {
         /// Real-time streams one worker keeps up with at the model rate: hops per CPU second per worker ×
         /// seconds per hop.
         package var realTimeStreamsPerThread: Double
+        /// Samples per pass through the layers.
+        package var passColumns: Int
 
         enum CodingKeys: String, CodingKey {
             case streams, threads, calls
@@ -30,6 +32,7 @@ package struct StreamingBenchmark {
             case latencyMs = "latency_ms"
             case stateBytesPerStream = "state_bytes_per_stream"
             case realTimeStreamsPerThread = "real_time_streams_per_thread"
+            case passColumns = "pass_columns"
         }
     }
 
@@ -41,11 +44,17 @@ package struct StreamingBenchmark {
         hop: Int,
         threads: Int,
         seconds: Double,
-        sampleRateHz: Double
+        sampleRateHz: Double,
+        passColumns: Int? = nil
     ) -> Report {
         BLAS.threads = 1
         let perWorker = EngineBenchmark.timeCalls(threads: threads, seconds: seconds) { worker in
-            let executor = StreamingExecutor(model: model, maxStreams: streams, maxSamples: hop)
+            let executor =
+                if let passColumns {
+                    StreamingExecutor(model: model, maxStreams: streams, maxSamples: hop, passColumns: passColumns)
+                } else {
+                    StreamingExecutor(model: model, maxStreams: streams, maxSamples: hop)
+                }
             let states = (0..<streams).map { _ in StreamingState(model: model) }
             var generator = SplitMix64(seed: UInt64(worker + 1))
             let input = (0..<(streams * model.leadCount * hop)).map { _ in Float(generator.nextGaussian()) }
@@ -62,6 +71,7 @@ package struct StreamingBenchmark {
             hopsPerSecond: EngineBenchmark.rate(perWorker.map(\.wall), itemsPerCall: streams),
             hopsPerCpuSecond: hopsPerCpuSecond, latencyMs: EngineBenchmark.latency(durations),
             stateBytesPerStream: StreamingState(model: model).byteCount,
-            realTimeStreamsPerThread: hopsPerCpuSecond / Double(threads) * Double(hop) / sampleRateHz)
+            realTimeStreamsPerThread: hopsPerCpuSecond / Double(threads) * Double(hop) / sampleRateHz,
+            passColumns: passColumns ?? StreamingExecutor(model: model, maxStreams: 1, maxSamples: 1).passColumns)
     }
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// What one stream carries between hops through a ``StreamingModel``: the last inputs of every max pool, the
 /// last bottleneck outputs every causal convolution reads, and the sums of every running mean.
 ///
@@ -77,7 +79,13 @@ public final class StreamingExecutor {
     private let shifted: UnsafeMutablePointer<Float>
     private let means: UnsafeMutablePointer<Float>
     private let hidden: UnsafeMutablePointer<Float>
-    private let weights: UnsafeMutablePointer<Float>
+    /// Per column of a pass: `1 / Z` of its stream at that sample.
+    private let inverseWeights: UnsafeMutablePointer<Float>
+    /// `[maxSamples][maxSamples]`: `d^(t − i)` at row i, column t ≥ i, else 0: the running sums of a hop's samples
+    /// are one product with it.
+    private let decayKernel: UnsafeMutablePointer<Float>
+    /// `d^(t + 1)`: how much of the sums before the hop remains at its sample t.
+    private let decayPowers: UnsafeMutablePointer<Float>
     private let headMeans: UnsafeMutablePointer<Float>
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
@@ -113,7 +121,14 @@ public final class StreamingExecutor {
         shifted = buffer(shiftedRows * columns)
         means = buffer(widest * columns)
         hidden = buffer(hiddenRows * columns)
-        weights = buffer(columns)
+        inverseWeights = buffer(columns)
+        decayKernel = buffer(maxSamples * maxSamples)
+        decayPowers = buffer(maxSamples)
+        let decay = Double(model.decay)
+        for t in 0..<maxSamples {
+            decayPowers[t] = Float(pow(decay, Double(t + 1)))
+            for i in 0...t { decayKernel[i * maxSamples + t] = Float(pow(decay, Double(t - i))) }
+        }
         headMeans = buffer(min(maxStreams, max(1, passColumns / maxSamples)) * model.head.inputs)
         self.allocations = allocations
     }
@@ -174,7 +189,7 @@ public final class StreamingExecutor {
             var weight = state.weight
             for t in 0..<samples {
                 weight = model.decay * weight + 1
-                weights[stream * samples + t] = weight
+                inverseWeights[stream * samples + t] = 1 / weight
             }
             state.weight = weight
         }
@@ -319,19 +334,20 @@ public final class StreamingExecutor {
         into target: UnsafeMutablePointer<Float>
     ) {
         let width = states.count * samples
-        let decay = model.decay
         for (stream, state) in states.enumerated() {
-            let weight = weights + stream * samples
+            let column = stream * samples
+            // the hop's own contribution to every sum, `Σ_{i ≤ t} d^(t − i) x[i]`, as one product: the
+            // recurrence sample by sample would be a chain of dependent multiply-adds per channel
+            BLAS.multiply(
+                m: channels, n: samples, k: samples, x + column, lda: width, decayKernel, ldb: maxSamples,
+                into: target + column, ldc: width)
+            let inverse = inverseWeights + column
             state.sums[index].withUnsafeMutableBufferPointer { sums in
                 for c in 0..<channels {
-                    let source = x + c * width + stream * samples
-                    let out = target + c * width + stream * samples
-                    var sum = sums[c]
-                    for t in 0..<samples {
-                        sum = decay * sum + source[t]
-                        out[t] = sum / weight[t]
-                    }
-                    sums[c] = sum
+                    let out = target + c * width + column
+                    let before = sums[c]
+                    sums[c] = out[samples - 1] + before * decayPowers[samples - 1]
+                    for t in 0..<samples { out[t] = (out[t] + before * decayPowers[t]) * inverse[t] }
                 }
             }
         }
@@ -393,14 +409,14 @@ public final class StreamingExecutor {
         let decay = model.decay
         let slot = model.modules.count
         for (stream, state) in states.enumerated() {
-            let last = weights[stream * samples + samples - 1]
+            let inverse = inverseWeights[stream * samples + samples - 1]
             state.sums[slot].withUnsafeMutableBufferPointer { sums in
                 for c in 0..<head.inputs {
                     let source = x + c * width + stream * samples
                     var sum = sums[c]
                     for t in 0..<samples { sum = decay * sum + source[t] }
                     sums[c] = sum
-                    headMeans[stream * head.inputs + c] = sum / last
+                    headMeans[stream * head.inputs + c] = sum * inverse
                 }
             }
         }

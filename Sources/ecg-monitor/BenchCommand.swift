@@ -41,6 +41,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Streaming: streams advanced per call.")
     var streams = 64
 
+    @Option(name: .long, help: "Streaming: samples per pass through the layers; default: the executor's.")
+    var streamingPassColumns: Int?
+
     func validate() throws {
         guard batch >= 1, time >= 1, threads >= 1, seconds > 0, (passColumns ?? 1) >= 1, (im2colColumns ?? 1) >= 1
         else {
@@ -71,7 +74,7 @@ struct BenchCommand: ParsableCommand {
             let model = try StreamingModel(contentsOf: streamingModel)
             let streaming = StreamingBenchmark.run(
                 model: model, streams: streams, hop: hop, threads: threads, seconds: seconds,
-                sampleRateHz: model.config.sampleRateHz ?? 100)
+                sampleRateHz: model.config.sampleRateHz ?? 100, passColumns: streamingPassColumns)
             report.streaming = streaming
             report.streamingHopsPerWindow = streaming.hopsPerCpuSecond / report.windowsPerCpuSecond
         }
