@@ -11,7 +11,9 @@ instant (`--groups 1`: every stream in step, the worst case for latency). The fi
 connecting) is left out; over the rest it reports the windows per second against the 2·N a real-time 500 Hz
 stream makes at a 0.5 s hop, the windows dropped (a stream's window replaced by its next one before a worker took
 it), the worst interval's window latency p50/p99 (a window's last sample computed → its result handed to the
-alarm side), and the CPU seconds the daemon and the replays used. Standard library only.
+alarm side), the CPU seconds the daemon and the replays used, and the daemon's resident memory when ready and at
+the end of the steady state (its growth per stream is what a stream costs). `--model` serves another model file,
+e.g. a streaming one (docs/model-format.md). Standard library only.
 """
 
 from __future__ import annotations
@@ -56,7 +58,24 @@ def children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_once(binary: str, record: str, streams: int, groups: int, seconds: float, max_batch: int | None) -> dict:
+def resident_mib(pid: int) -> float:
+    """A process's resident set size (VmRSS), MiB."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise SystemExit(f"no VmRSS for process {pid}")
+
+
+def run_once(
+    binary: str,
+    record: str,
+    streams: int,
+    groups: int,
+    seconds: float,
+    max_batch: int | None,
+    model: str | None,
+    config: str | None,
+) -> dict:
     with tempfile.TemporaryDirectory(prefix="ecgbench-") as directory:
         notify_path = os.path.join(directory, "notify")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -72,13 +91,16 @@ def run_once(binary: str, record: str, streams: int, groups: int, seconds: float
         ingest = os.path.join(directory, "ingest.sock")
         with open(os.path.join(directory, "daemon.log"), "w") as log:
             daemon = subprocess.Popen(
-                [binary, "run", "--socket", ingest, "--alerts", "json"],
+                [binary, "run", "--socket", ingest, "--alerts", "json"]
+                + (["--model", model] if model else [])
+                + (["--config", config] if config else []),
                 cwd=ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=log,
             )
             try:
                 ready = receive_until(notify, time.monotonic() + 30, lambda m: m.startswith("READY=1"))
                 if not any(m.startswith("READY=1") for m in ready):
                     raise SystemExit(f"the daemon sent no READY=1: {ready}")
+                rss_ready = resident_mib(daemon.pid)
                 replays = []
                 before_replays = children_cpu_seconds()
                 for group in range(groups):
@@ -89,9 +111,18 @@ def run_once(binary: str, record: str, streams: int, groups: int, seconds: float
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     ))
                     time.sleep(0.5 / groups)
-                statuses = receive_until(
-                    notify, time.monotonic() + seconds + 5, lambda m: all(r.poll() is not None for r in replays)
-                )
+                rss_streaming = 0.0
+
+                def replays_done(message: str) -> bool:
+                    nonlocal rss_streaming
+                    if all(r.poll() is not None for r in replays):
+                        return True
+                    # the last reading while every stream is open: the memory the streams hold
+                    if (match := STATUS.match(message)) and int(match["streams"]) == streams:
+                        rss_streaming = resident_mib(daemon.pid)
+                    return False
+
+                statuses = receive_until(notify, time.monotonic() + seconds + 5, replays_done)
                 for replay in replays:
                     replay.wait()
                 replay_cpu = children_cpu_seconds() - before_replays
@@ -119,9 +150,13 @@ def run_once(binary: str, record: str, streams: int, groups: int, seconds: float
         "latency_p50_ms": max((float(i["p50"]) for i in latencies), default=None),
         "latency_p99_ms": max((float(i["p99"]) for i in latencies), default=None),
         "daemon_cpu_seconds": round(daemon_cpu, 1),
+        "rss_ready_mib": round(rss_ready, 1),
+        "rss_streaming_mib": round(rss_streaming, 1),
+        "rss_per_stream_kib": round((rss_streaming - rss_ready) * 1024 / streams, 1),
         "replay_cpu_seconds": round(replay_cpu, 1),
         "seconds": seconds,
         "load_average_1m": float(open("/proc/loadavg").read().split()[0]),
+        "model": model or "default",
         "daemon_summary": summary,
     }
 
@@ -134,12 +169,19 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0, help="seconds of signal per run")
     parser.add_argument("--groups", type=int, default=5, help="replay processes, started evenly over one hop")
     parser.add_argument("--max-batch", type=int, help="inference.max_batch (default: the configuration's, 8)")
+    parser.add_argument("--model", help="model file to serve (default: the configuration's)")
+    parser.add_argument("--config", help="configuration file (default: the built-in values)")
+    parser.add_argument("--json", action="store_true", help="one JSON array of every run at the end, not a line per run")
     args = parser.parse_args()
     if not os.access(args.binary, os.X_OK):
         raise SystemExit(f"{args.binary} is missing: swift build -c release --product ecg-monitor")
+    results = []
     for streams in (int(n) for n in args.streams.split(",")):
-        result = run_once(args.binary, args.record, streams, args.groups, args.seconds, args.max_batch)
-        print(json.dumps(result), flush=True)
+        results.append(run_once(args.binary, args.record, streams, args.groups, args.seconds, args.max_batch, args.model, args.config))
+        if not args.json:
+            print(json.dumps(results[-1]), flush=True)
+    if args.json:
+        print(json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
