@@ -21,7 +21,7 @@ import onnx
 import torch
 from onnx import numpy_helper
 
-from .model import IncepSE, Preprocessing
+from .model import IncepSE, Preprocessing, StreamingIncepSE
 
 
 @dataclass
@@ -87,13 +87,8 @@ def load_onnx(path: str | Path) -> OnnxModel:
         if name.endswith("num_batches_tracked"):
             loaded[name] = target
             continue
-        if name not in tensors:
-            raise ValueError(f"{path}: no tensor '{name}' in the graph")
-        value = torch.from_numpy(np.array(tensors[name]))
+        loaded[name] = _tensor(tensors, name, target, path)
         used.add(name)
-        if value.shape != target.shape:
-            raise ValueError(f"{path}: tensor '{name}' has shape {list(value.shape)}, expected {list(target.shape)}")
-        loaded[name] = value
     leftover = sorted(set(initializers) - used)
     if leftover:
         raise ValueError(f"{path}: tensors the network has no place for: {leftover}")
@@ -105,6 +100,16 @@ def load_onnx(path: str | Path) -> OnnxModel:
         descriptions=[entry["description"] for entry in classes],
         metadata=metadata,
     )
+
+
+def _tensor(tensors: dict, name: str, target: torch.Tensor, path) -> torch.Tensor:
+    """The graph's tensor `name`, checked to have the shape of the network's `target`."""
+    if name not in tensors:
+        raise ValueError(f"{path}: no tensor '{name}' in the graph")
+    value = torch.from_numpy(np.array(tensors[name]))
+    if value.shape != target.shape:
+        raise ValueError(f"{path}: tensor '{name}' has shape {list(value.shape)}, expected {list(target.shape)}")
+    return value
 
 
 def _identity_batchnorm(tensors, index: str, field: str, target: torch.Tensor, model: IncepSE, path) -> torch.Tensor:
@@ -156,3 +161,31 @@ def calibrate_shortcuts(model: IncepSE, inputs: torch.Tensor) -> None:
         batchnorm.weight.copy_(scale * new_scale)
         batchnorm.bias.copy_(shift + scale * mean)
     model.train(was_training)
+
+
+def load_streaming_onnx(path: str | Path) -> StreamingIncepSE:
+    """A streaming model file (`export_streaming_onnx`) back into a `StreamingIncepSE` in evaluation mode: its
+    parameters are stored under their PyTorch names (some as an `Identity` of an equal tensor), its time constant
+    in `ecg.streaming`.
+
+    - Throws: `ValueError` naming the file and the tensor when a parameter is missing or differently shaped.
+    """
+    path = Path(path)
+    graph_model = onnx.load(str(path))
+    metadata = {entry.key: entry.value for entry in graph_model.metadata_props}
+    if "ecg.streaming" not in metadata or "ecg.classes" not in metadata:
+        raise ValueError(f"{path}: no ecg.streaming / ecg.classes metadata; not a streaming model")
+    tensors = {item.name: numpy_helper.to_array(item) for item in graph_model.graph.initializer}
+    for node in graph_model.graph.node:
+        if node.op_type == "Identity" and node.input[0] in tensors:
+            tensors[node.output[0]] = tensors[node.input[0]]
+    classes = json.loads(metadata["ecg.classes"])
+    model = StreamingIncepSE(len(classes), json.loads(metadata["ecg.streaming"])["time_constant_samples"])
+    loaded = {}
+    for name, target in model.state_dict().items():
+        if name.endswith("num_batches_tracked"):
+            loaded[name] = target
+            continue
+        loaded[name] = _tensor(tensors, name, target, path)
+    model.load_state_dict(loaded)
+    return model.eval()

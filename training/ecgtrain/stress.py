@@ -22,8 +22,10 @@ import torch
 
 from .augment import muscle_noise, sinusoid
 from .data import LEADS
-from .evaluate import window_starts
+from .evaluate import stream_readouts, window_starts
+from .export import STREAMING_ARCHITECTURE
 from .model import Preprocessing
+from .onnx_weights import load_streaming_onnx
 
 STRESSES = ("clean", "wander", "emg6", "emg0") + tuple(f"mask-{lead}" for lead in LEADS)
 WANDER_STRESS_HZ = 0.3
@@ -43,7 +45,12 @@ def scoring_session(path: str | Path) -> onnxruntime.InferenceSession:
 
 
 class OnnxScorer:
-    """An exported model under ONNX Runtime (CPU) with the preprocessing its metadata names."""
+    """An exported model under ONNX Runtime (CPU) with the preprocessing its metadata names.
+
+    A streaming model (docs/model-format.md) is read back into PyTorch from the file's own parameters and scored
+    with its exact running means: its graph's cut 4,000-tap convolutions would take ONNX Runtime minutes per fold.
+    Its "windows" are its readouts at the samples where the windows would end, as the daemon reads it.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -54,11 +61,17 @@ class OnnxScorer:
             raise ValueError(f"{path}: preprocessing {[step['op'] for step in steps]}; only standardize is scored")
         self.preprocessing = Preprocessing(mean=steps[0]["mean"], std=steps[0]["std"])
         self.classes = [entry["code"] for entry in json.loads(metadata["ecg.classes"])]
+        self.streaming = (
+            load_streaming_onnx(self.path) if metadata.get("ecg.architecture") == STREAMING_ARCHITECTURE else None
+        )
         self.digest = hashlib.sha256(self.path.read_bytes()).hexdigest()[:12]
 
     def window_probabilities(self, inputs: np.ndarray, window: int, hop: int) -> np.ndarray:
         """Probabilities `[records][windows][classes]` (float32) of preprocessed records `[records][leads][samples]`,
         windows of `window` samples every `hop` from the start."""
+        if self.streaming is not None:
+            logits = stream_readouts(self.streaming, torch.from_numpy(np.ascontiguousarray(inputs)), window, hop)
+            return torch.sigmoid(logits.double()).permute(0, 2, 1).numpy().astype(np.float32)
         starts = window_starts(inputs.shape[2], window, hop)
         windows = np.stack([inputs[:, :, start : start + window] for start in starts], axis=1)
         flat = windows.reshape(-1, inputs.shape[1], window)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,10 @@ import onnxruntime
 import pytest
 import torch
 
-from ecgtrain.onnx_weights import calibrate_shortcuts, load_onnx
+from ecgtrain.export import export_streaming_onnx, streaming_metadata
+from ecgtrain.model import StreamingIncepSE
+from ecgtrain.onnx_weights import calibrate_shortcuts, load_onnx, load_streaming_onnx
+from ecgtrain.stress import OnnxScorer
 
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,3 +69,23 @@ def test_a_graph_of_another_shape_is_refused_naming_the_tensor(tmp_path):
     export_onnx(other, tmp_path / "other.onnx", metadata)
     with pytest.raises(ValueError, match="shape"):
         load_onnx(tmp_path / "other.onnx")
+
+
+def test_a_streaming_file_loads_back_and_scores_its_readouts_as_onnx_runtime(tmp_path):
+    torch.manual_seed(3)
+    model = StreamingIncepSE(classes=4, time_constant_samples=30).eval()
+    path = tmp_path / "streaming.onnx"
+    metadata = {
+        "ecg.classes": json.dumps([{"code": f"C{i}", "description": ""} for i in range(4)]),
+        "ecg.preprocessing": json.dumps([{"op": "standardize", "mean": [0.0] * 12, "std": [1.0] * 12}]),
+    }
+    export_streaming_onnx(model, path, metadata | streaming_metadata(model, first_readout_samples=250))
+    loaded = load_streaming_onnx(path)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, loaded.state_dict()[name]), name
+    inputs = np.random.default_rng(0).standard_normal((2, 12, 600)).astype(np.float32)
+    probabilities = OnnxScorer(path).window_probabilities(inputs, 250, 50)
+    (logits,) = onnxruntime.InferenceSession(str(path)).run(["logits"], {"input": inputs})
+    expected = 1 / (1 + np.exp(-logits[:, :, 249::50].astype(np.float64)))
+    assert probabilities.shape == (2, 8, 4)
+    assert np.abs(probabilities - expected.transpose(0, 2, 1)).max() < 1e-5
