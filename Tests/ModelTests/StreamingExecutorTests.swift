@@ -168,3 +168,21 @@ import Testing
         #expect(throws: ModelError.self) { try StreamingModel(bytes: Fixtures.bytes("paper.onnx")) }
     }
 }
+
+/// The engine a file gets follows its metadata.
+@Suite struct LoadedModelTests {
+    @Test func aFileIsServedByTheEngineItsMetadataNames() throws {
+        guard case .streaming(let streaming) = try LoadedModel(contentsOf: Fixtures.path("streaming/streaming.onnx"))
+        else {
+            Issue.record("the streaming fixture was not loaded as a streaming model")
+            return
+        }
+        #expect(streaming.classCount == 5)
+        guard case .windowed(let windowed) = try LoadedModel(contentsOf: Fixtures.path("paper.onnx")) else {
+            Issue.record("the paper fixture was not loaded as a windowed model")
+            return
+        }
+        #expect(windowed.plan.outputCount == 71)
+        #expect(throws: ModelError.self) { try LoadedModel(contentsOf: Fixtures.path("bad/unsupported_op.onnx")) }
+    }
+}
