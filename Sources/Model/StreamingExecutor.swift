@@ -320,7 +320,7 @@ public final class StreamingExecutor {
         for c in 0..<channels {
             let row = y + c * width
             let gates = means + c * width
-            for j in 0..<width { row[j] *= Layers.sigmoid(gates[j]) }
+            Layers.multiplyBySigmoid(row, gates: gates, count: width)
         }
     }
 
@@ -347,7 +347,7 @@ public final class StreamingExecutor {
                     let out = target + c * width + column
                     let before = sums[c]
                     sums[c] = out[samples - 1] + before * decayPowers[samples - 1]
-                    for t in 0..<samples { out[t] = (out[t] + before * decayPowers[t]) * inverse[t] }
+                    Layers.addScaledAndMultiply(out, before, decayPowers, inverse, count: samples)
                 }
             }
         }

@@ -269,3 +269,23 @@ import Testing
         #expect(BLAS.peakGigaflops(size: 64, seconds: 0.05) > 0)
     }
 }
+
+@Suite struct GateExponentialTests {
+    /// The vectorised exponential against `expf` over the range the gates see, and the gate against the scalar
+    /// sigmoid, including a tail shorter than a vector.
+    @Test func matchesTheScalarFunctions() {
+        var worst: Float = 0
+        for start in stride(from: Float(-30), to: 30, by: 0.37) {
+            let x = SIMD8<Float>((0..<8).map { start + Float($0) * 0.043 })
+            let e = Layers.exponential(x)
+            for lane in 0..<8 { worst = max(worst, abs(e[lane] - expf(x[lane])) / expf(x[lane])) }
+        }
+        #expect(worst < 3e-7, "relative error \(worst)")
+        #expect(
+            Layers.exponential(SIMD8(repeating: -200))[0] >= 0 && Layers.exponential(SIMD8(repeating: 200))[0].isFinite)
+        let gates = (0..<21).map { Float($0) * 1.7 - 17 }
+        var values = [Float](repeating: 2, count: 21)
+        Layers.multiplyBySigmoid(&values, gates: gates, count: 21)
+        for (value, gate) in zip(values, gates) { #expect(abs(value - 2 * Layers.sigmoid(gate)) < 1e-6) }
+    }
+}
