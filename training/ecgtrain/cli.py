@@ -74,6 +74,7 @@ def main(argv: list[str] | None = None) -> None:
         "--baseline-points", type=Path, default=None,
         help="another model's operating-points JSON, compared in the report's robustness section",
     )
+    evaluate.add_argument("--baseline-name", default="previous model", help="what the report calls that model")
 
     points = commands.add_parser(
         "operating-points", help="fit alarm thresholds on fold 9 through the alarm rule; measure them clean and stressed"
@@ -147,7 +148,8 @@ def _run(args: argparse.Namespace) -> None:
         from .report import evaluate_run
 
         evaluate_run(
-            args.data, args.run, args.out, args.name, args.budget, tuple(args.compare), args.baseline_points
+            args.data, args.run, args.out, args.name, args.budget, tuple(args.compare), args.baseline_points,
+            args.baseline_name,
         )
     elif args.command == "operating-points":
         from .monitoring import operating_points

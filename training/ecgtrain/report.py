@@ -106,6 +106,7 @@ def evaluate_run(
     budget: str = "",
     compare: tuple = (),
     baseline_points: str | Path | None = None,
+    baseline_name: str = "previous model",
 ) -> dict:
     """Evaluates a run's best checkpoint and writes `evaluation.json` (run folder), `<name>.md` and
     `<name>-roc.png` (out folder). `compare`: other run folders whose fold-9 results the report lists beside this
@@ -205,7 +206,7 @@ def evaluate_run(
     report = markdown(evaluation, checkpoint, preprocessing)
     if points_path.is_file():
         baseline = json.loads(Path(baseline_points).read_text()) if baseline_points else None
-        report += monitoring_markdown(points, baseline)
+        report += monitoring_markdown(points, baseline, baseline_name)
     (out / f"{name}.md").write_text(report)
     print(f"{name}: fold-10 macro AUROC {test_auroc:.4f} (fold 9: {validation_auroc:.4f})")
     return evaluation

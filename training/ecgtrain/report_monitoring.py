@@ -55,8 +55,9 @@ def augmentation_markdown() -> list[str]:
     ]
 
 
-def monitoring_markdown(points: dict, baseline: dict | None) -> str:
-    """The sections for one model's operating points; `baseline`: another model's, for the robustness comparison."""
+def monitoring_markdown(points: dict, baseline: dict | None, baseline_name: str = "previous model") -> str:
+    """The sections for one model's operating points; `baseline`: another model's, named `baseline_name`, for the
+    robustness comparison."""
     classes, rule = points["classes"], points["rule"]
     lines = augmentation_markdown() + [
         "",
@@ -103,7 +104,7 @@ def monitoring_markdown(points: dict, baseline: dict | None) -> str:
             f"| {fold} | {row['records']} | {row['normal_records']} | {_share(row['normal_any_alarm'])} | "
             f"{_share(row['any_alarm'])} | {_share(row['afib_sensitivity'])} | {_share(row['afib_false_alarm_share'])} |"
         )
-    lines += _robustness(points, baseline) + _masked(points)
+    lines += _robustness(points, baseline, baseline_name) + _masked(points)
     return "\n".join(lines) + "\n"
 
 
@@ -125,7 +126,7 @@ def _stress_rows(points: dict) -> list[tuple[str, dict]]:
     return rows
 
 
-def _robustness(points: dict, baseline: dict | None) -> list[str]:
+def _robustness(points: dict, baseline: dict | None, baseline_name: str) -> list[str]:
     if not points.get("stress"):
         return []
     first = next(iter(points["stress"].values()))
@@ -142,7 +143,7 @@ def _robustness(points: dict, baseline: dict | None) -> list[str]:
         "| stress | model | macro AUROC | NORM+SR raising any alarm | AFIB sensitivity | AFIB false alarms |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    models = [("this model", points)] + ([("previous model", baseline)] if baseline else [])
+    models = [("this model", points)] + ([(baseline_name, baseline)] if baseline else [])
     rows = {label: dict(_stress_rows(source)) for label, source in models}
     for stress in rows["this model"]:
         for label, _ in models:
@@ -155,7 +156,7 @@ def _robustness(points: dict, baseline: dict | None) -> list[str]:
     if baseline:
         lines.append("")
         lines.append(
-            "The previous model is measured at thresholds fitted the same way to its own fold-9 scores, with this "
+            f"The {baseline_name} is measured at thresholds fitted the same way to its own fold-9 scores, with this "
             f"model's default set ({', '.join(points['alarm_set'])})."
         )
     return lines
