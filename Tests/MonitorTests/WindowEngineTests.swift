@@ -76,6 +76,23 @@ import Testing
         #expect(afterGap == fresh)
     }
 
+    /// Streams needing different numbers of new samples share a batch: each gets exactly its own.
+    @Test func streamsWithDifferentGapsInOneBatchAreEachExact() throws {
+        let engine = try Self.engine()
+        let input = try Self.floats("input.f32")
+        let first = WindowQueue.Ticket(slot: 4, generation: 1)
+        let second = WindowQueue.Ticket(slot: 5, generation: 1)
+        _ = try Self.run(engine, batches: [[250]], stream: first)
+        _ = try Self.run(engine, batches: [[250]], stream: second)
+        // the first stream's next hop (50 new samples) beside the second's window after a lost one (100 new)
+        let batch = Self.window(input, endingAt: 300) + Self.window(input, endingAt: 350)
+        let windows = [WindowEngine.Window(stream: first, endSample: 300), .init(stream: second, endSample: 350)]
+        var logits = [Float](repeating: 0, count: 2 * Self.classes)
+        engine.run(batch, windows: windows[...], into: &logits)
+        let results = [Array(logits[0..<Self.classes]), Array(logits[Self.classes...])]
+        #expect(try Self.largestDifference(results, ends: [300, 350]) < 1e-4)
+    }
+
     /// An ended stream's state is forgotten: the same ticket starts from scratch.
     @Test func anEndedStreamStartsOver() throws {
         let engine = try Self.engine()

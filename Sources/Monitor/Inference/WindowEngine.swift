@@ -40,6 +40,7 @@ final class WindowEngine {
     // per call, kept to reuse their storage
     private var group: [StreamingState] = []
     private var groupRows: [Int] = []
+    private var groupCounts: [Int] = []
     private var members = Set<WindowQueue.Ticket>()
     private var done: [Bool] = []
 
@@ -66,6 +67,7 @@ final class WindowEngine {
         fedLogits.initialize(repeating: 0, count: maxBatch * model.classCount)
         group.reserveCapacity(maxBatch)
         groupRows.reserveCapacity(maxBatch)
+        groupCounts.reserveCapacity(maxBatch)
         members.reserveCapacity(maxBatch)
         done = Array(repeating: false, count: maxBatch)
     }
@@ -92,8 +94,10 @@ final class WindowEngine {
         streams[stream] = nil
     }
 
-    /// The streaming path: each window's new samples, in calls of distinct streams with equally many new samples
-    /// (a stream's next window waits for the next call, so its samples stay in order).
+    /// The streaming path: each window's new samples. A call advances one window of each stream in the batch by
+    /// as many samples as the fewest any of them still needs; a window that needs more (its stream lost windows
+    /// before it, or starts over) continues in the next call, and a stream's next window waits until this one is
+    /// done, so every stream's samples go in order and no call is smaller than it has to be.
     private func feed(
         _ engine: StreamingExecutor,
         _ batch: UnsafePointer<Float>,
@@ -105,26 +109,29 @@ final class WindowEngine {
         while remaining > 0 {
             group.removeAll(keepingCapacity: true)
             groupRows.removeAll(keepingCapacity: true)
+            groupCounts.removeAll(keepingCapacity: true)
             members.removeAll(keepingCapacity: true)
-            var samples = 0
             for (row, window) in zip(0..<windows.count, windows) where !done[row] {
                 if members.contains(window.stream) { continue }
                 members.insert(window.stream)
                 // counted now: the stream's earlier windows of this batch were fed in earlier calls
                 let count = newSamples(window)
-                if samples == 0 { samples = count }
-                guard count == samples, let stream = streams[window.stream] else { continue }
-                let source = batch + row * leads * windowSamples + (windowSamples - samples)
-                let target = feed + group.count * leads * samples
+                guard let stream = streams[window.stream] else { continue }
+                group.append(stream.state)
+                groupRows.append(row)
+                groupCounts.append(count)
+            }
+            let samples = groupCounts.min() ?? 0
+            for (index, row) in groupRows.enumerated() {
+                let source = batch + row * leads * windowSamples + (windowSamples - groupCounts[index])
+                let target = feed + index * leads * samples
                 for lead in 0..<leads {
                     (target + lead * samples).update(from: source + lead * windowSamples, count: samples)
                 }
-                group.append(stream.state)
-                groupRows.append(row)
             }
             // sizes fit the executor: at most maxBatch streams of at most windowSamples samples
             try? engine.advance(group, samples: samples, input: feed, logits: fedLogits)
-            for (index, row) in groupRows.enumerated() {
+            for (index, row) in groupRows.enumerated() where groupCounts[index] == samples {
                 (logits + row * classCount).update(from: fedLogits + index * classCount, count: classCount)
                 done[row] = true
                 remaining -= 1
