@@ -100,7 +100,10 @@ public final class StreamingExecutor {
         self.maxStreams = maxStreams
         self.maxSamples = maxSamples
         self.passColumns = passColumns
-        let columns = min(maxStreams, max(1, passColumns / maxSamples)) * maxSamples
+        // a call of `samples` new samples runs passes of `max(1, passColumns / samples)` streams: the widest pass,
+        // over every `samples` up to `maxSamples`, holds at most this many streams and columns
+        let streamsPerPass = min(maxStreams, passColumns)
+        let columns = min(maxStreams * maxSamples, max(passColumns, maxSamples))
         let widest = model.modules.reduce(model.leadCount) { max($0, $1.width, $1.inputs) }
         let bottleneckRows = model.modules.map(\.bottleneck.outputs).max() ?? 1
         let shiftedRows = model.modules.map { $0.bottleneck.outputs * $0.span }.max() ?? 1
@@ -129,7 +132,7 @@ public final class StreamingExecutor {
             decayPowers[t] = Float(pow(decay, Double(t + 1)))
             for i in 0...t { decayKernel[i * maxSamples + t] = Float(pow(decay, Double(t - i))) }
         }
-        headMeans = buffer(min(maxStreams, max(1, passColumns / maxSamples)) * model.head.inputs)
+        headMeans = buffer(streamsPerPass * model.head.inputs)
         self.allocations = allocations
     }
 

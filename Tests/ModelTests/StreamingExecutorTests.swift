@@ -110,6 +110,30 @@ import Testing
         #expect(worst < 1e-4)
     }
 
+    /// An executor sized for whole windows also takes short hops for many streams: the passes of a 7-sample call
+    /// hold 73 streams (511 columns), more than two 250-sample windows' worth of streams.
+    @Test func shortHopsForManyStreamsFitAnExecutorSizedForWindows() throws {
+        let model = try Self.model.get()
+        let input = try Self.input.get()
+        let expected = try Self.expected.get()
+        let streams = 80
+        let executor = StreamingExecutor(model: model, maxStreams: streams, maxSamples: 250)
+        let states = (0..<streams).map { _ in StreamingState(model: model) }
+        var logits = [Float](repeating: 0, count: streams * Self.classes)
+        var worst: Float = 0
+        for start in stride(from: 0, to: 70, by: 7) {
+            let hop = Self.hop(input, from: start, count: 7)
+            let all = (0..<streams).flatMap { _ in hop }
+            try executor.advance(states, samples: 7, input: all, logits: &logits)
+            for stream in 0..<streams {
+                for c in 0..<Self.classes {
+                    worst = max(worst, abs(logits[stream * Self.classes + c] - expected[c * Self.samples + start + 6]))
+                }
+            }
+        }
+        #expect(worst < 1e-4)
+    }
+
     /// Thirty minutes of stream at 100 Hz (180,000 samples) in hops of 50: the running means cannot drift. With a
     /// periodic input the state settles into the same period, so the logits a period apart late in the stream
     /// agree, and the stream cut into hops of 7 instead ends with the same logits.
