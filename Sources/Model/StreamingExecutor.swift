@@ -263,9 +263,7 @@ public final class StreamingExecutor {
         // by the same kernels
         var channel = 0
         for branch in module.branches {
-            for o in 0..<branch.outputs {
-                (y + (channel + o) * width).update(repeating: branch.bias[o], count: width)
-            }
+            Layers.fill(y + channel * width, rowStride: width, rows: branch.outputs, columns: width, with: branch.bias)
             channel += branch.outputs
         }
         for block in module.blocks {
@@ -383,15 +381,13 @@ public final class StreamingExecutor {
         bias: [Float]? = nil,
         adding: Bool = false
     ) {
-        if let bias {
+        if let bias, adding {
             for o in 0..<rows {
                 let row = y + o * columns
-                if adding {
-                    for j in 0..<columns { row[j] += bias[o] }
-                } else {
-                    row.update(repeating: bias[o], count: columns)
-                }
+                for j in 0..<columns { row[j] += bias[o] }
             }
+        } else if let bias {
+            Layers.fill(y, rowStride: columns, rows: rows, columns: columns, with: bias)
         }
         weights.withUnsafeBufferPointer { w in
             BLAS.multiply(
@@ -409,17 +405,19 @@ public final class StreamingExecutor {
     ) {
         let head = model.head
         let width = states.count * samples
-        let decay = model.decay
         let slot = model.modules.count
         for (stream, state) in states.enumerated() {
-            let inverse = inverseWeights[stream * samples + samples - 1]
+            let column = stream * samples
+            let means = headMeans + stream * head.inputs
+            // only the last sample's sum is read: the decay kernel's last column, `d^(samples − 1 − i)`
+            BLAS.multiply(
+                m: head.inputs, n: 1, k: samples, x + column, lda: width, decayKernel + samples - 1, ldb: maxSamples,
+                into: means, ldc: 1)
+            let inverse = inverseWeights[column + samples - 1]
             state.sums[slot].withUnsafeMutableBufferPointer { sums in
                 for c in 0..<head.inputs {
-                    let source = x + c * width + stream * samples
-                    var sum = sums[c]
-                    for t in 0..<samples { sum = decay * sum + source[t] }
-                    sums[c] = sum
-                    headMeans[stream * head.inputs + c] = sum * inverse
+                    sums[c] = means[c] + sums[c] * decayPowers[samples - 1]
+                    means[c] = sums[c] * inverse
                 }
             }
         }
