@@ -115,9 +115,8 @@ final class WindowEngine {
                 if members.contains(window.stream) { continue }
                 members.insert(window.stream)
                 // counted now: the stream's earlier windows of this batch were fed in earlier calls
-                let count = newSamples(window)
-                guard let stream = streams[window.stream] else { continue }
-                group.append(stream.state)
+                let (state, count) = unfed(window, engine)
+                group.append(state)
                 groupRows.append(row)
                 groupCounts.append(count)
             }
@@ -139,17 +138,16 @@ final class WindowEngine {
         }
     }
 
-    /// The samples of `window` its stream has not been fed: those since the last window fed when the window holds
-    /// them all, else the whole window with the stream started over.
-    private func newSamples(_ window: Window) -> Int {
-        guard case .streaming(let engine) = executor else { return windowSamples }
+    /// The state of `window`'s stream and how many of the window's samples it has not been fed: those since the
+    /// last window fed when the window holds them all, else the whole window with the stream started over.
+    private func unfed(_ window: Window, _ engine: StreamingExecutor) -> (StreamingState, count: Int) {
         let start = window.endSample - windowSamples
         if let stream = streams[window.stream], stream.nextSample >= start, stream.nextSample < window.endSample {
-            return window.endSample - stream.nextSample
+            return (stream.state, window.endSample - stream.nextSample)
         }
         let state = streams[window.stream]?.state ?? StreamingState(model: engine.model)
         state.reset()
         streams[window.stream] = Stream(state: state, firstSample: start)
-        return windowSamples
+        return (state, windowSamples)
     }
 }
