@@ -27,18 +27,12 @@ package final class DatagramSocket: Sendable {
         self.unlinkOnClose = unlinkOnClose
         descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw HarnessError(description: "socket: \(String(cString: strerror(errno)))") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(self.path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+        let result: Int32
+        do {
+            result = try UnixSocketConnection.withAddress(self.path) { [descriptor] in bind(descriptor, $0, $1) }
+        } catch {
             close(descriptor)
-            throw HarnessError(description: "socket path too long: \(self.path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
+            throw error
         }
         guard result == 0 else {
             let message = String(cString: strerror(errno))
