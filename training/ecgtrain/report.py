@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import json
 import subprocess
+from functools import partial
 from dataclasses import fields
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 
 from .data import SAMPLE_RATE_HZ, TEST_FOLDS, TRAIN_FOLDS, VALIDATION_FOLDS, PtbXl
-from .evaluate import class_aurocs, macro_auroc, plot_roc, predict_streams, stream_readouts, window_starts
+from .evaluate import class_aurocs, macro_auroc, plot_roc, stream_readouts, window_starts
 from .export import export_onnx
 from .stress import scoring_session
 from .model import IncepSE, Preprocessing, StreamingIncepSE
@@ -39,47 +40,58 @@ REFERENCE_AUROC = {
 def cached_scores(run: Path, model, preprocessing, data, task, window, hop):
     """Max-aggregated window probabilities of the task's records of folds 9 and 10, kept in the run folder (`SCORES`) for the checkpoint it was computed from, so
     that the report can be rebuilt (e.g. once operating points exist) without scoring again. A streaming model's
-    are the maxima over its readouts every `hop` samples from `window` samples in (`predict_streams`)."""
+    are the maxima over its readouts every `hop` samples from `window` samples in; its fold-10 logits at every
+    readout `[records][classes][readouts]` are kept and returned too (None for a windowed model)."""
     digest = hashlib.sha256((run / "best.pt").read_bytes()).hexdigest()
     path = run / SCORES
     validation, test = data.split(task, VALIDATION_FOLDS), data.split(task, TEST_FOLDS)
     if path.is_file():
         with np.load(path) as stored:
-            if str(stored["checkpoint_sha256"]) == digest:
-                return validation, stored["validation"], test, stored["test"]
+            # a streaming model's scores are complete only with its readouts
+            complete = "test_readouts" in stored or not isinstance(model, StreamingIncepSE)
+            if str(stored["checkpoint_sha256"]) == digest and complete:
+                readouts = stored["test_readouts"] if "test_readouts" in stored else None
+                return validation, stored["validation"], test, stored["test"], readouts
+    kept = {}
     if isinstance(model, StreamingIncepSE):
-        def streamed(split):
-            return predict_streams(model, torch.from_numpy(preprocessing.apply(split.millivolts())), window, hop)
 
-        validation_scores, test_scores = streamed(validation), streamed(test)
-        np.savez_compressed(path, checkpoint_sha256=digest, validation=validation_scores, test=test_scores)
-        return validation, validation_scores, test, test_scores
-    # scored with ONNX Runtime on the exported graph (the file that ships), about twice as fast as PyTorch on CPU
-    graph = run / "scoring.onnx"
-    export_onnx(model, graph, {})
-    session = scoring_session(graph)
-
-    def probabilities(split):
-        inputs = preprocessing.apply(split.millivolts())
-        starts = window_starts(inputs.shape[2], window, hop)
-        logits = np.stack(
-            [
-                np.concatenate(
-                    [
-                        session.run(["logits"], {"input": np.ascontiguousarray(inputs[i : i + 512, :, s : s + window])})[0]
-                        for i in range(0, len(inputs), 512)
-                    ]
-                )
-                for s in starts
-            ]
-        )
-        # max over windows commutes with the sigmoid, which is monotonic
-        return 1.0 / (1.0 + np.exp(-logits.max(axis=0).astype(np.float64)))
+        def probabilities(split):
+            logits = stream_readouts(model, torch.from_numpy(preprocessing.apply(split.millivolts())), window, hop)
+            if split is test:
+                kept["test_readouts"] = logits.numpy()
+            return torch.sigmoid(logits.amax(dim=2).double()).numpy()
+    else:
+        # scored with ONNX Runtime on the exported graph (the file that ships), about twice as fast as PyTorch on CPU
+        graph = run / "scoring.onnx"
+        export_onnx(model, graph, {})
+        session = scoring_session(graph)
+        probabilities = partial(_window_probabilities, session, preprocessing, window, hop)
 
     validation_probabilities = probabilities(validation)
     test_probabilities = probabilities(test)
-    np.savez(path, checkpoint_sha256=np.array(digest), validation=validation_probabilities, test=test_probabilities)
-    return validation, validation_probabilities, test, test_probabilities
+    np.savez(
+        path, checkpoint_sha256=np.array(digest), validation=validation_probabilities, test=test_probabilities, **kept
+    )
+    return validation, validation_probabilities, test, test_probabilities, kept.get("test_readouts")
+
+
+def _window_probabilities(session, preprocessing, window, hop, split):
+    """Per record, the maximum over its windows of the probabilities ONNX Runtime gives for them."""
+    inputs = preprocessing.apply(split.millivolts())
+    starts = window_starts(inputs.shape[2], window, hop)
+    logits = np.stack(
+        [
+            np.concatenate(
+                [
+                    session.run(["logits"], {"input": np.ascontiguousarray(inputs[i : i + 512, :, s : s + window])})[0]
+                    for i in range(0, len(inputs), 512)
+                ]
+            )
+            for s in starts
+        ]
+    )
+    # max over windows commutes with the sigmoid, which is monotonic
+    return 1.0 / (1.0 + np.exp(-logits.max(axis=0).astype(np.float64)))
 
 
 def variant_summary(run: str | Path) -> dict:
@@ -128,7 +140,7 @@ def evaluate_run(
     window = config["readout_first_samples"] if streaming else config["window_samples"]
     hop, task = config["hop_samples"], config["task"]
 
-    validation, validation_probabilities, test, test_probabilities = cached_scores(
+    validation, validation_probabilities, test, test_probabilities, test_readouts = cached_scores(
         run, model, preprocessing, data, task, window, hop
     )
     thresholds, fitted = fit_thresholds(validation.labels, validation_probabilities)
@@ -201,7 +213,7 @@ def evaluate_run(
         }
     evaluation["lead_masking"] = "mask" in config.get("augment", "").split(",")
     if streaming:
-        evaluation["streaming"] = streaming_aurocs(model, preprocessing, test, window, hop)
+        evaluation["streaming"] = streaming_aurocs(test_readouts, test.labels, window, hop, model.time_constant_samples)
     (run / "evaluation.json").write_text(json.dumps(evaluation, indent=1))
     report = markdown(evaluation, checkpoint, preprocessing)
     if points_path.is_file():
@@ -215,17 +227,17 @@ def evaluate_run(
 STREAM_SECONDS = (2.5, 5.0, 10.0)
 
 
-def streaming_aurocs(model, preprocessing, test, first: int, hop: int) -> dict:
+def streaming_aurocs(readouts: np.ndarray, labels: np.ndarray, first: int, hop: int, time_constant: float) -> dict:
     """Fold-10 macro AUROC of a streaming model from what it has read by 2.5 s, 5 s and 10 s into each record
-    (max over the readouts up to then; at 2.5 s that is the first readout alone)."""
-    readouts = stream_readouts(model, torch.from_numpy(preprocessing.apply(test.millivolts())), first, hop)
+    (max over the readouts up to then; at 2.5 s that is the first readout alone). `readouts`: its logits
+    `[records][classes][readouts]`, read every `hop` samples from `first` samples in."""
     result = {}
     for seconds in STREAM_SECONDS:
         count = 1 + (round(seconds * SAMPLE_RATE_HZ) - first) // hop
         if 1 <= count <= readouts.shape[2]:
-            probabilities = torch.sigmoid(readouts[:, :, :count].amax(dim=2).double()).numpy()
-            result[f"{seconds:g}"] = macro_auroc(test.labels, probabilities)
-    return {"macro_auroc_by_seconds": result, "time_constant_samples": model.time_constant_samples}
+            probabilities = 1.0 / (1.0 + np.exp(-readouts[:, :, :count].max(axis=2).astype(np.float64)))
+            result[f"{seconds:g}"] = macro_auroc(labels, probabilities)
+    return {"macro_auroc_by_seconds": result, "time_constant_samples": time_constant}
 
 
 def markdown(evaluation: dict, checkpoint: dict, preprocessing: Preprocessing) -> str:
