@@ -24,6 +24,14 @@ extension QRSDetector {
         public var prematureRRFraction = 0.5
         /// A premature candidate needs this multiple of the detection threshold to be detected directly.
         public var prematureThresholdFactor: Float = 1.5
+        /// A candidate sooner than this fraction of the mean RR interval after the previous beat must be seen by
+        /// a second lead (``secondLeadEnergyFraction``) to be detected directly.
+        public var secondLeadRRFraction = 0.85
+        /// The slope energy, as a fraction of that lead's running QRS slope energy, that the second most
+        /// responsive usable lead must reach near an early candidate: 0.015 of the energy is about an eighth of
+        /// the slope. A depolarisation projects onto every lead that is not at right angles to it, while an
+        /// electrode's artefact shows in the leads that use it; with a single usable lead the test is skipped.
+        public var secondLeadEnergyFraction: Float = 0.015
         /// Search-back threshold as a fraction of the detection threshold.
         public var searchBackFraction: Float = 0.5
         /// Search back for a missed beat when no beat came for this many mean RR intervals.

@@ -87,6 +87,7 @@ extension QRSDetector {
         let threshold = peaks.noiseLevel + configuration.thresholdFraction * (peaks.qrsLevel - peaks.noiseLevel)
         var beatThreshold = threshold
         var tWave = false
+        var seenByOneLead = false
         if let last = peaks.lastBeat {
             let distance = candidate.fiducial - last
             if distance < refractorySamples { return nil }
@@ -99,9 +100,17 @@ extension QRSDetector {
             tWave =
                 distance < tWaveWindowSamples
                 && candidate.slopeEnergy < slopeRatio * slopeRatio * peaks.lastBeatSlopeEnergy
+            // Noise from one electrode falls anywhere in the cycle, and a regular beat comes late in it; an early
+            // candidate that only one lead sees is left to the search-back, which takes it if no beat follows.
+            seenByOneLead =
+                Double(distance) < configuration.secondLeadRRFraction * meanRRSamples
+                && secondLeadEnergy(aroundSteepest: candidate.fiducial + groupDelaySamples)
+                    < configuration.secondLeadEnergyFraction
         }
         let steepEnough = largestLeadEnergy(aroundSteepest: candidate.fiducial + groupDelaySamples) >= minQRSSlopeEnergy
-        if value > beatThreshold, !tWave, steepEnough { return accept(candidate, at: n, bySearchBack: false) }
+        if value > beatThreshold, !tWave, !seenByOneLead, steepEnough {
+            return accept(candidate, at: n, bySearchBack: false)
+        }
         let weight = configuration.peakLevelWeight
         if overdue(at: n), peaks.searchBack == nil {
             // A long pause with nothing near the threshold: the QRS level may be stuck above the beats after
@@ -151,6 +160,28 @@ extension QRSDetector {
             }
         }
         return largest
+    }
+
+    /// The second largest slope energy near `steepest` among the usable leads, each as a fraction of its running
+    /// QRS slope energy; infinite when fewer than two leads are usable, so that one lead alone is never doubted.
+    private func secondLeadEnergy(aroundSteepest steepest: Int) -> Float {
+        guard usableLeadCount >= 2, let range = neighbourhood(of: steepest) else { return .infinity }
+        var largest: Float = 0
+        var second: Float = 0
+        for lead in 0..<leadCount where invalidHold[lead] == 0 {
+            var peak: Float = 0
+            for index in range {
+                peak = max(peak, leadEnergyRing[(index & ringMask) * leadCount + lead])
+            }
+            let relative = peak / max(leadQRSEnergy[lead], minQRSSlopeEnergy)
+            if relative > largest {
+                second = largest
+                largest = relative
+            } else if relative > second {
+                second = relative
+            }
+        }
+        return second
     }
 
     /// Records `candidate` as a beat reported at sample `n`.

@@ -10,8 +10,9 @@
 /// levels (their ratio is the noise estimate, ``noiseRatio``), a threshold 0.3 of the way between them, a 200 ms
 /// refractory period, a T-wave test within 360 ms of the previous beat (a complex with less than half the
 /// previous beat's steepest slope is a T wave, so tall T waves are not counted twice), 1.5 times the threshold
-/// for a complex sooner than half the mean RR interval, and a search back at half the threshold when no beat
-/// came for 1.66 mean RR intervals. Whatever the threshold, a complex whose steepest
+/// for a complex sooner than half the mean RR interval, a second lead's confirmation for a complex sooner than
+/// 0.85 mean RR intervals (a complex only one lead sees there is an electrode's artefact), and a search back at
+/// half the threshold when no beat came for 1.66 mean RR intervals. Whatever the threshold, a complex whose steepest
 /// band-passed slope stays below 3 mV/s in every lead is noise, so a flat line in asystole yields no beats; and
 /// in a long pause with nothing near the threshold, the QRS level drifts down towards the peaks seen, so that an
 /// artefact that raised it cannot silence the detector. The first 2 s set the lead scales and levels.

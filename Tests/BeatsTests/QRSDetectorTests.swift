@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import Beats
@@ -83,6 +84,26 @@ func compare(
         #expect(result.missed == 0)
         #expect(result.extra == 0)
         #expect((detector.noiseRatio ?? 1) < 0.5)
+    }
+
+    @Test func ignoresAnArtefactOfOneLeadEarlyInTheCycleButKeepsPrematureBeats() {
+        let regular = SyntheticECG.regularBeats(bpm: 60, from: 0.5, to: 40)
+        // Every fourth cycle from 6 s carries a premature beat at 0.6 of the RR interval, seen by both leads; the
+        // cycle after each carries a sharp biphasic spike (±1.8 mV) at the same point on lead 0 alone.
+        let premature = stride(from: 6.5, to: 38, by: 4).map { $0 + 0.6 }
+        let spikes = premature.map { $0 + 1 }
+        let truth = (regular + premature).sorted()
+        var frames = SyntheticECG(sampleRateHz: 360, beatSeconds: truth).frames(seconds: 40)
+        for spike in spikes {
+            for sample in Int((spike - 0.05) * 360)...Int((spike + 0.05) * 360) {
+                let z = (Double(sample) / 360 - spike) / 0.008
+                frames[2 * sample] += Float(-3 * z * exp(-0.5 * z * z))
+            }
+        }
+        let (beats, _) = detectBeats(frames, leadCount: 2, sampleRateHz: 360)
+        let result = compare(beats, truth: truth, sampleRateHz: 360, fromSeconds: 4)
+        #expect(result.missed == 0)
+        #expect(result.extra == 0)
     }
 
     @Test func reportsNoBeatOnAFlatNoisyLine() {
