@@ -32,6 +32,10 @@ struct AnnotateCommand: ParsableCommand {
     func validate() throws {
         guard !records.isEmpty else { throw ValidationError("name at least one record") }
         if let bench, !(bench > 0 && bench.isFinite) { throw ValidationError("--bench must be positive") }
+        var isDirectory: ObjCBool = false
+        if let out, !(FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) && isDirectory.boolValue) {
+            throw ValidationError("--out \(out) is not a directory")
+        }
     }
 
     func run() throws {
@@ -50,7 +54,7 @@ struct AnnotateCommand: ParsableCommand {
             do {
                 try Data(writer.bytes).write(to: URL(fileURLWithPath: outPath))
             } catch {
-                throw InputError.unreadable(path: outPath, reason: "cannot write the annotations: \(error)")
+                throw AnnotationFileError(path: outPath, reason: error.localizedDescription)
             }
             print(summary(name: name, beats: beats, record: record))
             if let bench {
@@ -90,4 +94,12 @@ struct AnnotateCommand: ParsableCommand {
         return "\(name): \(beats.count) beats, \(beats.count - direct.count) by search-back, "
             + String(format: "max delay %.3f s, ", Double(maxDelay) / rate) + "mean rate \(meanRate)"
     }
+}
+
+/// An annotation file that could not be written.
+struct AnnotationFileError: Error, CustomStringConvertible {
+    let path: String
+    let reason: String
+
+    var description: String { "cannot write \(path): \(reason)" }
 }

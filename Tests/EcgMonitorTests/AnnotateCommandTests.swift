@@ -29,4 +29,14 @@ import Testing
     @Test func refusesANonPositiveBenchTime() {
         #expect(throws: (any Error).self) { try AnnotateCommand.parse(["record", "--bench", "0"]) }
     }
+
+    @Test func refusesAnOutputDirectoryThatDoesNotExist() throws {
+        let missing = try DaemonTestSupport.temporaryDirectory() + "/missing"
+        do {
+            _ = try AnnotateCommand.parse(["record", "--out", missing])
+            Issue.record("a missing --out directory was accepted")
+        } catch {
+            #expect(AnnotateCommand.message(for: error) == "--out \(missing) is not a directory")
+        }
+    }
 }
