@@ -31,6 +31,8 @@ public final class FrameDecoder {
     /// Bytes after `readIndex` already searched for a newline, so a line arriving in many small reads is scanned
     /// once rather than once per read.
     private var lineSearchedBytes = 0
+    /// How far into the buffer bytes have ever been written: the part of it that has become resident.
+    private(set) var furthestWriteIndex = 0
     private let values: UnsafeMutablePointer<Float>
     private let railed: UnsafeMutablePointer<Bool>
     private let scratchCapacity: Int
@@ -60,15 +62,19 @@ public final class FrameDecoder {
     ///
     /// - Returns: the number of bytes taken; call ``next()`` until it returns `nil`, then append the rest.
     ///   After ``next()`` returned `nil`, at least one byte is always taken.
-    /// - Complexity: O(n) in the bytes copied, plus moving the buffered remainder to the front when needed.
+    /// - Complexity: O(n) in the bytes copied, plus moving the buffered remainder (less than one line or frame
+    ///   once ``next()`` returned `nil`) to the front.
     public func append(_ bytes: UnsafeRawBufferPointer) -> Int {
-        if writeIndex == limits.bufferBytes, readIndex > 0 {
+        // Starting every append at the front keeps a stream that sends small blocks in the first page or two of
+        // the buffer: the rest is never written, so it never becomes resident (thousands of streams each hold one).
+        if readIndex > 0 {
             compact()
         }
         let count = min(bytes.count, limits.bufferBytes - writeIndex)
         guard count > 0, let source = bytes.baseAddress else { return 0 }
         (buffer + writeIndex).update(from: source.assumingMemoryBound(to: UInt8.self), count: count)
         writeIndex += count
+        furthestWriteIndex = max(furthestWriteIndex, writeIndex)
         return count
     }
 

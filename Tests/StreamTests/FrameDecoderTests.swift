@@ -63,6 +63,26 @@ import Testing
         #expect(oneByteAtATime.frames == reference.frames)
     }
 
+    @Test func aStreamSentInSmallBlocksStaysAtTheFrontOfTheBuffer() throws {
+        let header = try StreamHeader(
+            streamID: "s", sampleRateHz: 500, leads: Self.leads,
+            format: .int16(gain: [100, 100, 100], baseline: [0, 0, 0]))
+        let decoder = try FrameDecoder()
+        #expect(try TestSupport.decodeAll(Array(header.jsonLine.utf8), chunk: 64, decoder: decoder).header != nil)
+        // ten minutes of 50-sample blocks, each arriving in two reads that split it
+        var decoded = 0
+        for block in 0..<6_000 {
+            var bytes: [UInt8] = []
+            let values = (0..<150).map { Int16(truncatingIfNeeded: block &+ $0) }
+            SampleFrame.appendInt16Frame(values, leadCount: 3, firstSampleIndex: UInt32(50 * block), to: &bytes)
+            decoded += try TestSupport.decodeAll(bytes, chunk: 200, decoder: decoder).frames.count
+        }
+        #expect(decoded == 6_000)
+        #expect(decoder.bufferedByteCount == 0)
+        // one block is 300 bytes of samples plus the frame's own header and checksum
+        #expect(decoder.furthestWriteIndex < 400)
+    }
+
     @Test func skipsGarbageBetweenAndInsideFramesAndCountsIt() throws {
         let clean = try Self.int16Stream()
         let headerEnd = try #require(clean.firstIndex(of: UInt8(ascii: "\n"))) + 1
