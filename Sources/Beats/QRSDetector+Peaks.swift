@@ -88,6 +88,7 @@ extension QRSDetector {
         var beatThreshold = threshold
         var tWave = false
         var seenByOneLead = false
+        let steepest = candidate.fiducial + groupDelaySamples
         if let last = peaks.lastBeat {
             let distance = candidate.fiducial - last
             if distance < refractorySamples { return nil }
@@ -104,10 +105,9 @@ extension QRSDetector {
             // candidate that only one lead sees is left to the search-back, which takes it if no beat follows.
             seenByOneLead =
                 Double(distance) < configuration.secondLeadRRFraction * meanRRSamples
-                && secondLeadEnergy(aroundSteepest: candidate.fiducial + groupDelaySamples)
-                    < configuration.secondLeadEnergyFraction
+                && secondLeadEnergy(aroundSteepest: steepest) < configuration.secondLeadEnergyFraction
         }
-        let steepEnough = largestLeadEnergy(aroundSteepest: candidate.fiducial + groupDelaySamples) >= minQRSSlopeEnergy
+        let steepEnough = largestLeadEnergy(aroundSteepest: steepest) >= minQRSSlopeEnergy
         if value > beatThreshold, !tWave, !seenByOneLead, steepEnough {
             return accept(candidate, at: n, bySearchBack: false)
         }
@@ -153,13 +153,19 @@ extension QRSDetector {
     private func largestLeadEnergy(aroundSteepest steepest: Int) -> Float {
         guard let range = neighbourhood(of: steepest) else { return 0 }
         var largest: Float = 0
-        for index in range {
-            let base = (index & ringMask) * leadCount
-            for lead in 0..<leadCount where invalidHold[lead] == 0 {
-                largest = max(largest, leadEnergyRing[base + lead])
-            }
+        for lead in 0..<leadCount where invalidHold[lead] == 0 {
+            largest = max(largest, peakEnergy(of: lead, over: range))
         }
         return largest
+    }
+
+    /// The largest slope energy of `lead` over the ring positions of `range`, (mV/s)².
+    private func peakEnergy(of lead: Int, over range: ClosedRange<Int>) -> Float {
+        var peak: Float = 0
+        for index in range {
+            peak = max(peak, leadEnergyRing[(index & ringMask) * leadCount + lead])
+        }
+        return peak
     }
 
     /// The second largest slope energy near `steepest` among the usable leads, each as a fraction of its running
@@ -169,11 +175,7 @@ extension QRSDetector {
         var largest: Float = 0
         var second: Float = 0
         for lead in 0..<leadCount where invalidHold[lead] == 0 {
-            var peak: Float = 0
-            for index in range {
-                peak = max(peak, leadEnergyRing[(index & ringMask) * leadCount + lead])
-            }
-            let relative = peak / max(leadQRSEnergy[lead], minQRSSlopeEnergy)
+            let relative = peakEnergy(of: lead, over: range) / max(leadQRSEnergy[lead], minQRSSlopeEnergy)
             if relative > largest {
                 second = largest
                 largest = relative
@@ -205,10 +207,7 @@ extension QRSDetector {
         guard let range = neighbourhood(of: steepest) else { return }
         let weight = configuration.peakLevelWeight
         for lead in 0..<leadCount where invalidHold[lead] == 0 {
-            var peak: Float = 0
-            for index in range {
-                peak = max(peak, leadEnergyRing[(index & ringMask) * leadCount + lead])
-            }
+            let peak = peakEnergy(of: lead, over: range)
             leadQRSEnergy[lead] += weight * (peak - leadQRSEnergy[lead])
             // The sixth power nearly picks the cleanest lead while still letting a second lead help: on MIT-BIH
             // the fourth power let more noise in, the eighth lost more beats. The cap keeps it finite.
