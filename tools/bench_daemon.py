@@ -52,6 +52,18 @@ def receive_until(notify: socket.socket, deadline: float, predicate) -> list[str
     return messages
 
 
+def daemon_environment(notify_path: str, max_streams: int) -> dict[str, str]:
+    """This process's environment without the daemon's own settings and systemd's hand-over variables, plus the
+    notify socket and the stream limit, so a benchmark's daemon runs on the defaults whatever the shell set."""
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ECG_MONITOR_", "WATCHDOG_", "LISTEN_")) and key not in ("NOTIFY_SOCKET", "JOURNAL_STREAM")
+    }
+    environment.update({"NOTIFY_SOCKET": notify_path, "ECG_MONITOR_INPUT_MAX_STREAMS": str(max_streams)})
+    return environment
+
+
 def children_cpu_seconds() -> float:
     """User + system CPU time of the children waited for so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -80,12 +92,7 @@ def run_once(
         notify_path = os.path.join(directory, "notify")
         notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         notify.bind(notify_path)
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("ECG_MONITOR_", "WATCHDOG_", "LISTEN_")) and key not in ("NOTIFY_SOCKET", "JOURNAL_STREAM")
-        }
-        environment.update({"NOTIFY_SOCKET": notify_path, "ECG_MONITOR_INPUT_MAX_STREAMS": str(max(64, streams))})
+        environment = daemon_environment(notify_path, max(64, streams))
         if max_batch:
             environment["ECG_MONITOR_INFERENCE_MAX_BATCH"] = str(max_batch)
         ingest = os.path.join(directory, "ingest.sock")

@@ -32,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_daemon import ROOT, STATUS, receive_until, resident_mib
+from bench_daemon import ROOT, STATUS, daemon_environment, receive_until, resident_mib
 
 SAMPLES = ROOT.parent / "shared" / "ecg-samples" / "12-lead-ecg-classifier"
 ALARM_KINDS = {
@@ -72,13 +72,7 @@ class Daemon:
         notify_path = os.path.join(directory, "notify")
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify.bind(notify_path)
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith(("ECG_MONITOR_", "WATCHDOG_", "LISTEN_"))
-            and key not in ("NOTIFY_SOCKET", "JOURNAL_STREAM")
-        }
-        environment.update({"NOTIFY_SOCKET": notify_path, "ECG_MONITOR_INPUT_MAX_STREAMS": str(max_streams)})
+        environment = daemon_environment(notify_path, max_streams)
         self.log = open(os.path.join(directory, "daemon.log"), "w")
         self.process = subprocess.Popen(
             [binary, "run", "--socket", self.socket_path, "--alerts", "json"] + (["--model", model] if model else []),
