@@ -8,7 +8,7 @@ import Systemd
 /// first, batched across streams.
 ///
 /// Layout: every stream holds a slot, chosen at ``open(streamID:)`` from a fixed pool (the stream limit), and
-/// every slot owns two window buffers, preallocated: *staging*, which only the stream's producer writes, and
+/// every slot owns two window buffers, allocated with the queue (resident once first used): *staging*, which only the stream's producer writes, and
 /// *pending*, the window waiting for a worker. Publishing copies the window into staging outside any lock,
 /// then swaps staging and pending under the lock of the slot's shard; if pending still held an undelivered
 /// window, that older window is dropped and counted (``Tag/skippedBefore``), so under overload every stream's
@@ -102,8 +102,9 @@ final class WindowQueue: Sendable {
         self.windowValueCount = windowValueCount
         self.shardCount = shardCount
         let slotCount = Registry.slotCount(capacity: capacity)
+        // Left uninitialised: a window is always copied in before it is read, and untouched pages cost no
+        // memory, so only the slots streams have used become resident, not the whole pool the limit allows.
         buffers = .allocate(capacity: slotCount * 2 * windowValueCount)
-        buffers.initialize(repeating: 0, count: slotCount * 2 * windowValueCount)
         registry = Mutex(Registry(capacity: capacity, shardCount: shardCount))
         var shards: [Shard] = []
         for _ in 0..<shardCount {
