@@ -5,8 +5,9 @@ import Glibc
 ///
 /// At the model's rate, per lead and per block of `blockSamples` (about 0.1 s, dividing window and hop so
 /// that every window is a whole number of blocks), it keeps the power of the second difference, the block's
-/// mean and sum of squared deviations, and the extremes of the signal low-passed at 0.5 Hz, in rings of one
-/// window's blocks. A window's noise power is the second difference's power in its quietest quarter of blocks
+/// mean and sum of squared deviations, its extremes (a window's peak-to-peak, for the flat-line check), and the
+/// extremes of the signal low-passed at 0.5 Hz, in rings of one window's blocks: a few floats per block instead
+/// of the window's samples. A window's noise power is the second difference's power in its quietest quarter of blocks
 /// divided by the second difference's power gain for white noise over the band the signal occupies: QRS
 /// complexes, whose slopes dominate the second difference of a clean ECG, occupy at most half the blocks even
 /// at 150 bpm, while muscle noise is in every block. Measured at the model's rate, the estimate covers the band
@@ -42,6 +43,8 @@ final class SignalQualityMeter {
     private let blockDeviation: UnsafeMutablePointer<Double>
     private let blockLow: UnsafeMutablePointer<Double>
     private let blockHigh: UnsafeMutablePointer<Double>
+    private let blockMinimum: UnsafeMutablePointer<Float>
+    private let blockMaximum: UnsafeMutablePointer<Float>
     private var blockFill = 0
     // Completed blocks: `[lead][windowBlocks]` rings, index `completedBlocks % windowBlocks` next.
     private let ringDifferencePower: UnsafeMutablePointer<Float>
@@ -49,6 +52,8 @@ final class SignalQualityMeter {
     private let ringDeviation: UnsafeMutablePointer<Float>
     private let ringLow: UnsafeMutablePointer<Float>
     private let ringHigh: UnsafeMutablePointer<Float>
+    private let ringMinimum: UnsafeMutablePointer<Float>
+    private let ringMaximum: UnsafeMutablePointer<Float>
     private var completedBlocks = 0
     private let scratch: UnsafeMutablePointer<Float>
 
@@ -118,6 +123,10 @@ final class SignalQualityMeter {
         ringDeviation = floats(leadCount * windowBlocks)
         ringLow = floats(leadCount * windowBlocks)
         ringHigh = floats(leadCount * windowBlocks)
+        blockMinimum = floats(leadCount)
+        blockMaximum = floats(leadCount)
+        ringMinimum = floats(leadCount * windowBlocks)
+        ringMaximum = floats(leadCount * windowBlocks)
         scratch = floats(windowBlocks)
         mainsState = doubles(max(1, 2 * mains.count * leadCount))
         mainsPower = doubles(max(1, mains.count * leadCount))
@@ -130,7 +139,10 @@ final class SignalQualityMeter {
         ] {
             pointer.deallocate()
         }
-        for pointer in [ringDifferencePower, ringMean, ringDeviation, ringLow, ringHigh, scratch] {
+        for pointer in [
+            ringDifferencePower, ringMean, ringDeviation, ringLow, ringHigh, blockMinimum, blockMaximum, ringMinimum,
+            ringMaximum, scratch,
+        ] {
             pointer.deallocate()
         }
     }
@@ -197,9 +209,13 @@ final class SignalQualityMeter {
             if blockFill == 0 {
                 blockLow[lead] = baseline
                 blockHigh[lead] = baseline
+                blockMinimum[lead] = values[lead]
+                blockMaximum[lead] = values[lead]
             } else {
                 blockLow[lead] = min(blockLow[lead], baseline)
                 blockHigh[lead] = max(blockHigh[lead], baseline)
+                blockMinimum[lead] = min(blockMinimum[lead], values[lead])
+                blockMaximum[lead] = max(blockMaximum[lead], values[lead])
             }
         }
         blockFill += 1
@@ -215,6 +231,8 @@ final class SignalQualityMeter {
             ringDeviation[index] = Float(blockDeviation[lead])
             ringLow[index] = Float(blockLow[lead])
             ringHigh[index] = Float(blockHigh[lead])
+            ringMinimum[index] = blockMinimum[lead]
+            ringMaximum[index] = blockMaximum[lead]
             blockDifferencePower[lead] = 0
             blockMean[lead] = 0
             blockDeviation[lead] = 0
@@ -233,6 +251,8 @@ final class SignalQualityMeter {
         var varianceMillivoltsSquared: Double
         /// Peak-to-peak movement of the 0.5 Hz low-passed signal, mV.
         var wanderMillivolts: Double
+        /// Peak-to-peak of the signal itself, mV.
+        var peakToPeakMillivolts: Float
         /// Amplitude of the stronger mains component at the input, mV; 0 when the input rate is too low.
         var mainsMillivolts: Double
     }
@@ -247,11 +267,15 @@ final class SignalQualityMeter {
         var meanSum = 0.0
         var low = Float.infinity
         var high = -Float.infinity
+        var minimum = Float.infinity
+        var maximum = -Float.infinity
         for block in 0..<windowBlocks {
             scratch[block] = ringDifferencePower[row + block]
             meanSum += Double(ringMean[row + block])
             low = min(low, ringLow[row + block])
             high = max(high, ringHigh[row + block])
+            minimum = min(minimum, ringMinimum[row + block])
+            maximum = max(maximum, ringMaximum[row + block])
         }
         let mean = meanSum / Double(windowBlocks)
         var deviation = 0.0
@@ -267,15 +291,18 @@ final class SignalQualityMeter {
             noiseRatio: variance > 0 ? noise / variance : 0,
             varianceMillivoltsSquared: variance,
             wanderMillivolts: Double(high - low),
+            peakToPeakMillivolts: maximum - minimum,
             mainsMillivolts: (2 * mainsPeak).squareRoot()
         )
     }
 
-    /// Adds the noisy, wandering and mains-affected leads of the last window to `quality`.
+    /// Adds the flat, noisy, wandering and mains-affected leads of the last window to `quality`.
     func assess(into quality: inout SignalQuality) {
+        let flatLimit = Float(thresholds.flatLinePeakToPeakMillivolts)
         for lead in 0..<leadCount {
             let measured = measures(lead: lead)
             let set = LeadSet(leadIndex: lead)
+            if measured.peakToPeakMillivolts < flatLimit { quality.flatLeads.insert(set) }
             if measured.noiseRatio > thresholds.noiseRatio { quality.noisyLeads.insert(set) }
             if measured.wanderMillivolts > thresholds.baselineWanderMillivolts { quality.wanderingLeads.insert(set) }
             if measured.mainsMillivolts > thresholds.powerlineMillivolts { quality.powerlineLeads.insert(set) }

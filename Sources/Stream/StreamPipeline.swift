@@ -96,8 +96,7 @@ public final class StreamPipeline {
         assembler = WindowAssembler(
             leadCount: modelLeads,
             windowSamples: configuration.windowSamples,
-            hopSamples: configuration.hopSamples,
-            thresholds: configuration.quality
+            hopSamples: configuration.hopSamples
         )
         meter = SignalQualityMeter(
             leadCount: modelLeads,
@@ -237,7 +236,7 @@ public final class StreamPipeline {
             for lead in 0..<modelLeads { preprocessedFloat[lead] = Float(preprocessed[lead]) }
             statistics.outputSamples += 1
             meter.appendOutput(resampled)
-            guard assembler.append(model: preprocessedFloat, raw: resampled, flags: resampledFlags) else { continue }
+            guard assembler.append(model: preprocessedFloat, flags: resampledFlags) else { continue }
             statistics.windows += 1
             var quality = assembler.quality()
             meter.assess(into: &quality)

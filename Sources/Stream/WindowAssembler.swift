@@ -1,66 +1,43 @@
 /// Keeps the last window of a stream at the model's rate and says when a (length, hop) window is complete.
 ///
-/// Three rings advance together: the preprocessed signal (what the model sees), the raw signal (resampled
-/// millivolts, for the quality checks) and per-sample fault flags. The first window ends at sample
-/// `windowSamples`, each later one `hopSamples` further. Allocates only in `init`.
+/// Two rings advance together: the preprocessed signal (what the model sees) and per-sample fault flags. The
+/// first window ends at sample `windowSamples`, each later one `hopSamples` further. The checks of the raw signal
+/// (flat line, noise, wander) are the ``SignalQualityMeter``'s, from its per-block summaries. Allocates only in
+/// `init`.
 final class WindowAssembler {
     let windowSamples: Int
     let hopSamples: Int
     let model: LeadRingBuffer<Float>
-    let raw: LeadRingBuffer<Float>
     let flags: LeadRingBuffer<UInt8>
-    private let thresholds: SignalQualityThresholds
 
-    init(leadCount: Int, windowSamples: Int, hopSamples: Int, thresholds: SignalQualityThresholds) {
+    init(leadCount: Int, windowSamples: Int, hopSamples: Int) {
         precondition(windowSamples >= 1 && hopSamples >= 1, "window and hop must be positive")
         self.windowSamples = windowSamples
         self.hopSamples = hopSamples
-        self.thresholds = thresholds
         model = LeadRingBuffer(leadCount: leadCount, minimumCapacity: windowSamples, initial: 0)
-        raw = LeadRingBuffer(leadCount: leadCount, minimumCapacity: windowSamples, initial: 0)
         flags = LeadRingBuffer(leadCount: leadCount, minimumCapacity: windowSamples, initial: 0)
     }
 
     /// Samples appended so far.
     var sampleCount: Int { model.appendedCount }
 
-    /// Appends one instant of every ring.
+    /// Appends one instant of both rings.
     ///
     /// - Returns: whether a window ends with this instant.
     /// - Complexity: O(leads).
-    func append(
-        model modelValues: UnsafePointer<Float>,
-        raw rawValues: UnsafePointer<Float>,
-        flags sampleFlags: UnsafePointer<UInt8>
-    )
-        -> Bool
-    {
+    func append(model modelValues: UnsafePointer<Float>, flags sampleFlags: UnsafePointer<UInt8>) -> Bool {
         model.append(modelValues)
-        raw.append(rawValues)
         flags.append(sampleFlags)
         let count = model.appendedCount
         return count >= windowSamples && (count - windowSamples) % hopSamples == 0
     }
 
-    /// The technical checks over the last `windowSamples` instants.
+    /// The checks of the fault flags over the last `windowSamples` instants: saturated, non-finite and missing
+    /// samples.
     ///
     /// - Complexity: O(leads · windowSamples).
     func quality() -> SignalQuality {
         var quality = SignalQuality.clean
-        let flatLimit = Float(thresholds.flatLinePeakToPeakMillivolts)
-        raw.forEachLeadRun(last: windowSamples) { lead, first, second in
-            var low = Float.infinity
-            var high = -Float.infinity
-            for value in first {
-                low = min(low, value)
-                high = max(high, value)
-            }
-            for value in second {
-                low = min(low, value)
-                high = max(high, value)
-            }
-            if high - low < flatLimit { quality.flatLeads.insert(LeadSet(leadIndex: lead)) }
-        }
         var missingPerLead = 0
         flags.forEachLeadRun(last: windowSamples) { lead, first, second in
             var (union, nonFinite, missing) = Self.tally(first)
@@ -94,8 +71,7 @@ final class WindowAssembler {
 
     func testOnly_checkInvariants() {
         model.testOnly_checkInvariants()
-        raw.testOnly_checkInvariants()
         flags.testOnly_checkInvariants()
-        precondition(model.appendedCount == raw.appendedCount && raw.appendedCount == flags.appendedCount)
+        precondition(model.appendedCount == flags.appendedCount)
     }
 }

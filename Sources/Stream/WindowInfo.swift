@@ -70,11 +70,4 @@ public struct StreamWindow {
             (destination + lead * info.sampleCount).update(repeating: 0, count: info.sampleCount)
         }
     }
-
-    /// Copies the raw window (resampled, before preprocessing) into `destination`.
-    ///
-    /// - Parameter destination: `[leads][sampleCount]` row-major, model lead order, millivolts.
-    public func copyRawSamples(into destination: UnsafeMutablePointer<Float>) {
-        assembler.raw.copyLast(info.sampleCount, into: destination)
-    }
 }

@@ -80,6 +80,26 @@ import Testing
         #expect(quality.noisyLeads.isEmpty)
     }
 
+    /// The flat-line check reads each window's peak-to-peak from the blocks' extremes: exactly the last window's
+    /// samples, so a spike inside the window makes a lead move and one just before it does not.
+    @Test func peakToPeakIsTheLastWindowsExactly() {
+        let count = 1000
+        let window = 250
+        let wobble = (0..<count).map { 1 + Float($0 % 2) * 0.004 }
+        var spikeInside = wobble
+        spikeInside[count - window] = 0.5
+        var spikeBefore = wobble
+        spikeBefore[count - window - 1] = 0.5
+        let meter = Self.meter(feeding: [wobble, spikeInside, spikeBefore], rateHz: 100, windowSamples: window)
+        #expect(meter.measures(lead: 0).peakToPeakMillivolts == (1 + Float(0.004)) - 1)
+        #expect(meter.measures(lead: 1).peakToPeakMillivolts == (1 + Float(0.004)) - 0.5)
+        #expect(meter.measures(lead: 2).peakToPeakMillivolts == (1 + Float(0.004)) - 1)
+        var quality = SignalQuality.clean
+        meter.assess(into: &quality)
+        #expect(SignalQualityThresholds.standard.flatLinePeakToPeakMillivolts == 0.005)
+        #expect(quality.flatLeads == [LeadSet(leadIndex: 0), LeadSet(leadIndex: 2)])
+    }
+
     @Test(arguments: [(50.0, 500), (60.0, 500), (50.0, 1000), (60.0, 250)])
     func mainsAmplitudeIsMeasuredAtTheInputRate(frequencyHz: Double, rateHz: Int) {
         let lead = (0..<(10 * rateHz)).map {

@@ -3,34 +3,31 @@ import Testing
 @testable import Stream
 
 @Suite struct WindowAssemblerTests {
-    private func append(_ assembler: WindowAssembler, raw: [Float], flags: [UInt8]) -> Bool {
-        assembler.append(model: raw, raw: raw, flags: flags)
+    private func append(_ assembler: WindowAssembler, values: [Float], flags: [UInt8]) -> Bool {
+        assembler.append(model: values, flags: flags)
     }
 
     @Test func windowsEndAfterTheFirstLengthThenEveryHop() {
-        let assembler = WindowAssembler(leadCount: 1, windowSamples: 5, hopSamples: 2, thresholds: .standard)
+        let assembler = WindowAssembler(leadCount: 1, windowSamples: 5, hopSamples: 2)
         var ends: [Int] = []
-        for index in 1...12 where append(assembler, raw: [Float(index)], flags: [0]) {
+        for index in 1...12 where append(assembler, values: [Float(index)], flags: [0]) {
             ends.append(index)
             assembler.testOnly_checkInvariants()
         }
         #expect(ends == [5, 7, 9, 11])
     }
 
-    @Test func qualityFlagsFlatSaturatedNonFiniteAndMissingPerLead() {
-        let thresholds = SignalQualityThresholds(flatLinePeakToPeakMillivolts: 0.05, saturationMillivolts: 10)
-        let assembler = WindowAssembler(leadCount: 4, windowSamples: 8, hopSamples: 8, thresholds: thresholds)
+    @Test func qualityFlagsSaturatedNonFiniteAndMissingPerLead() {
+        let assembler = WindowAssembler(leadCount: 4, windowSamples: 8, hopSamples: 8)
         for index in 0..<8 {
             let wave = Float(index % 2) * 0.5
-            // Lead 0 moves; lead 1 wobbles by 0.04 mV (flat); lead 2 moves with one saturated sample;
-            // lead 3 moves with two non-finite samples; instant 5 was missing in every lead.
-            let raw: [Float] = [wave, 1 + Float(index % 2) * 0.04, wave, wave]
+            // Lead 2 has one saturated sample; lead 3 two non-finite samples; instant 5 was missing in every lead.
             var flags: [UInt8] = [0, 0, index == 3 ? SampleFlags.saturated : 0, index >= 6 ? SampleFlags.nonFinite : 0]
             if index == 5 { flags = flags.map { $0 | SampleFlags.missing } }
-            _ = append(assembler, raw: raw, flags: flags)
+            _ = append(assembler, values: [wave, wave, wave, wave], flags: flags)
         }
         let quality = assembler.quality()
-        #expect(quality.flatLeads == LeadSet(leadIndex: 1))
+        #expect(quality.flatLeads.isEmpty)
         #expect(quality.saturatedLeads == LeadSet(leadIndex: 2))
         #expect(quality.nonFiniteLeads == LeadSet(leadIndex: 3))
         #expect(quality.nonFiniteSampleCount == 2)
