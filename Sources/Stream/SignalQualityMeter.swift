@@ -7,8 +7,8 @@ import Glibc
 /// that every window is a whole number of blocks), it keeps the power of the second difference, the block's
 /// mean and sum of squared deviations, its extremes (a window's peak-to-peak, for the flat-line check), and the
 /// extremes of the signal low-passed at 0.5 Hz, in rings of one window's blocks: a few floats per block instead
-/// of the window's samples. A window's noise power is the second difference's power in its quietest quarter of blocks
-/// divided by the second difference's power gain for white noise over the band the signal occupies: QRS
+/// of the window's samples. A window's noise power is the second difference's power in its quietest quarter of
+/// blocks divided by the second difference's power gain for white noise over the band the signal occupies: QRS
 /// complexes, whose slopes dominate the second difference of a clean ECG, occupy at most half the blocks even
 /// at 150 bpm, while muscle noise is in every block. Measured at the model's rate, the estimate covers the band
 /// the model sees: up to the Nyquist frequency when the input comes at the model's rate (gain 6), up to the
