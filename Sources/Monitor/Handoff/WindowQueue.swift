@@ -7,12 +7,12 @@ import Systemd
 /// Hands completed windows from ingest to the inference workers without allocating, newest window per stream
 /// first, batched across streams.
 ///
-/// Layout: every stream holds a slot, chosen at ``open(streamID:)`` from a fixed pool (the stream limit), and
-/// every slot owns two window buffers, allocated with the queue (resident once first used): *staging*, which
-/// only the stream's producer writes, and *pending*, the window waiting for a worker. Publishing copies the
-/// window into staging outside any lock, then swaps staging and pending under the lock of the slot's shard; if
-/// pending still held an undelivered window, that older window is dropped and counted (``Tag/skippedBefore``), so under overload every stream's
-/// newest window wins and the event loop never waits for a worker.
+/// Layout: every stream holds a slot, chosen at ``open(streamID:)`` from a fixed pool (the stream limit), and every
+/// slot owns two window buffers, allocated with the queue (resident once first used): *staging*, which only the
+/// stream's producer writes, and *pending*, the window waiting for a worker. Publishing copies the window into staging
+/// outside any lock, then swaps staging and pending under the lock of the slot's shard; if pending still held an
+/// undelivered window, that older window is dropped and counted (``Tag/skippedBefore``), so under overload every
+/// stream's newest window wins and the event loop never waits for a worker.
 ///
 /// Streams are sharded across workers: a stream joins the shard serving the fewest streams, and worker k
 /// only ever calls ``popBatch(shard:maxBatch:into:tags:timeout:)`` with `shard: k`. A stream closed with an
