@@ -10,7 +10,8 @@ read here). The N streams are served by N/k slots (`--per-process` k): each slot
 `--max-session` seconds, and when it exits starts the next one at once, so connections come and go all the time
 while about N stay open (the last ones are cut to end with the soak). Every connection gets a stream id of its
 own. `--af-streams` of the N replay an atrial fibrillation record (`--af-record`), the others `--record`. A replay
-process costs CPU of its own besides its streams', so k is 10 by default rather than 1.
+process costs CPU of its own besides its streams', so k is 10 by default rather than 1; each write carries
+`--frame-ms` of signal (20 by default, as `replay`), and longer frames cost both sides fewer wake-ups.
 
 Before the load, one AF replay runs alone: the delay from its start to its first stream's AFIB (`--af-class`)
 `raised` event, and that event's window, are the unloaded reference (up to three tries: a record near the model's
@@ -113,7 +114,8 @@ class Soak:
         slot.started, slot.seconds = time.time(), seconds
         slot.process = subprocess.Popen(
             [self.args.binary, "replay", slot.record, "--socket", self.daemon.socket_path, "--live", "--speed", "1",
-             "--loop", "--seconds", str(seconds), "--parallel", str(k), "--stream-id", stream_id],
+             "--loop", "--seconds", str(seconds), "--parallel", str(k), "--stream-id", stream_id,
+             "--frame-ms", str(self.args.frame_ms)],
             stdout=subprocess.DEVNULL, stderr=self.replay_log,
         )
 
@@ -282,6 +284,7 @@ class Soak:
             "seconds": args.seconds,
             "model": args.model or "default",
             "per_process": args.per_process,
+            "frame_ms": args.frame_ms,
             "session_seconds": [args.min_session, args.max_session],
             "af_streams": args.af_streams,
             "warmup_s": args.warmup,
@@ -333,6 +336,8 @@ def main() -> None:
     parser.add_argument("--af-streams", type=int, default=20, help="of those, streams of the AF record")
     parser.add_argument("--per-process", type=int, default=10,
                         help="streams per replay process (--parallel): each process costs CPU of its own")
+    parser.add_argument("--frame-ms", type=int, default=20,
+                        help="milliseconds of signal per write (replay --frame-ms): a device's packet")
     parser.add_argument("--seconds", type=float, default=3600.0, help="length of the soak")
     parser.add_argument("--min-session", type=int, default=20, help="shortest connection, seconds")
     parser.add_argument("--max-session", type=int, default=120, help="longest connection, seconds")

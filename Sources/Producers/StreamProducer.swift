@@ -14,22 +14,28 @@ public protocol SampleSource {
 public enum StreamProducer {
     /// Bytes gathered before a write when not pacing.
     static let unpacedWriteBytes = 64 * 1024
+    /// A real-time frame's default span: a bedside device's typical packet.
+    public static let defaultFrameMilliseconds = 20
+    /// The frame spans a producer may be asked for: from one sample upwards to one frame a second.
+    public static let frameMillisecondsRange = 1...1000
 
     /// Sends the header, then frames until the source ends or `maxSeconds` of stream time are sent.
     ///
-    /// In real time, a frame covers 20 ms and leaves when its last sample would have been taken, as a device
-    /// sends; unpaced, frames of 250 samples are sent as fast as the reader takes them.
+    /// In real time, a frame covers `frameMilliseconds` of signal (at least one sample) and leaves when its last
+    /// sample would have been taken, as a device sends; unpaced, frames of 250 samples are sent as fast as the
+    /// reader takes them.
     public static func run(
         source: inout some SampleSource,
         pace: Pace,
         output: some ProtocolOutput,
-        maxSeconds: Double? = nil
+        maxSeconds: Double? = nil,
+        frameMilliseconds: Int = defaultFrameMilliseconds
     ) async throws {
         let rate = source.header.sampleRateHz
         let limit = maxSeconds.map { Int(($0 * Double(rate)).rounded()) }
         let frameSamples: Int
         switch pace {
-        case .realTime: frameSamples = max(1, rate / 50)
+        case .realTime: frameSamples = max(1, rate * frameMilliseconds / 1000)
         case .unlimited: frameSamples = 250
         }
         try await output.write(Array(source.header.jsonLine.utf8))
@@ -67,12 +73,15 @@ public enum StreamProducer {
         _ sources: [Source],
         pace: Pace,
         socketPath: String?,
-        maxSeconds: Double? = nil
+        maxSeconds: Double? = nil,
+        frameMilliseconds: Int = defaultFrameMilliseconds
     ) async throws {
         guard let socketPath else {
             precondition(sources.count == 1, "standard output carries one stream")
             var source = sources[0]
-            try await run(source: &source, pace: pace, output: StandardOutput(), maxSeconds: maxSeconds)
+            try await run(
+                source: &source, pace: pace, output: StandardOutput(), maxSeconds: maxSeconds,
+                frameMilliseconds: frameMilliseconds)
             return
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -80,7 +89,9 @@ public enum StreamProducer {
                 group.addTask {
                     var source = source
                     let (reply, error) = try await SocketOutput.withConnection(socketPath: socketPath) { output in
-                        try await run(source: &source, pace: pace, output: output, maxSeconds: maxSeconds)
+                        try await run(
+                            source: &source, pace: pace, output: output, maxSeconds: maxSeconds,
+                            frameMilliseconds: frameMilliseconds)
                     }
                     try ProducerReport.check(reply: reply, error: error, streamID: source.header.streamID)
                 }

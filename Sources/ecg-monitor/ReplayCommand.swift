@@ -57,6 +57,7 @@ struct ReplayCommand: AsyncParsableCommand {
         let sources = try RecordSource.streams(
             recordPaths: records, streamID: streamID, parallel: parallel, loops: loop, live: live)
         try await StreamProducer.deliver(
-            sources, pace: delivery.speed, socketPath: delivery.socket, maxSeconds: seconds)
+            sources, pace: delivery.speed, socketPath: delivery.socket, maxSeconds: seconds,
+            frameMilliseconds: delivery.frameMilliseconds)
     }
 }

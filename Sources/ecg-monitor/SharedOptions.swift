@@ -8,6 +8,19 @@ struct DeliveryOptions: ParsableArguments {
 
     @Option(help: "Write to the daemon's UNIX socket instead of standard output.")
     var socket: String?
+
+    @Option(
+        name: .customLong("frame-ms"),
+        help: "Milliseconds of signal per write when paced (at least one sample), as a device's packets."
+    )
+    var frameMilliseconds = StreamProducer.defaultFrameMilliseconds
+
+    func validate() throws {
+        guard StreamProducer.frameMillisecondsRange.contains(frameMilliseconds) else {
+            let range = StreamProducer.frameMillisecondsRange
+            throw ValidationError("--frame-ms must be from \(range.lowerBound) to \(range.upperBound)")
+        }
+    }
 }
 
 /// The model `classify` and `bench` run.

@@ -98,6 +98,7 @@ struct SimulateCommand: AsyncParsableCommand {
             )
         )
         try await StreamProducer.deliver(
-            [source], pace: delivery.speed, socketPath: delivery.socket, maxSeconds: seconds)
+            [source], pace: delivery.speed, socketPath: delivery.socket, maxSeconds: seconds,
+            frameMilliseconds: delivery.frameMilliseconds)
     }
 }

@@ -61,6 +61,46 @@ import Testing
         #expect(instants == 2500)
     }
 
+    @Test(arguments: [["--frame-ms", "0"], ["--frame-ms", "1001"], ["--frame-ms", "ten"]])
+    func frameSpanOutsideItsRangeIsRefused(_ arguments: [String]) {
+        #expect(throws: (any Error).self) { try ReplayCommand.parse(["a"] + arguments) }
+        #expect(throws: (any Error).self) { try SimulateCommand.parse(arguments) }
+    }
+
+    /// Collects each write a producer makes, to see how it cuts its stream.
+    final class WriteRecorder: ProtocolOutput, @unchecked Sendable {
+        private let lock = NSLock()
+        private var recorded: [[UInt8]] = []
+        var writes: [[UInt8]] { lock.withLock { recorded } }
+
+        func write(_ bytes: [UInt8]) async throws { lock.withLock { recorded.append(bytes) } }
+    }
+
+    @Test(arguments: [(20, 2), (100, 10), (1, 1)])
+    func pacedFramesSpanTheRequestedMilliseconds(frameMilliseconds: Int, instantsPerWrite: Int) async throws {
+        let record = try WFDBRecord.read(
+            path: try DaemonTestSupport.samplePath("ECG-classification---CNN1D-on-PTB-XL/00057_lr")
+        )
+        var source = try RecordSource(record: record, streamID: "frames", loops: false)
+        let output = WriteRecorder()
+        try await StreamProducer.run(
+            source: &source, pace: .realTime(factor: 10_000), output: output, maxSeconds: 1,
+            frameMilliseconds: frameMilliseconds)
+        let decoder = try FrameDecoder()
+        var perWrite: [Int] = []
+        for write in output.writes {
+            _ = write.withUnsafeBytes { decoder.append($0) }
+            var instants = 0
+            while let item = try decoder.next() {
+                if case .frame(let frame) = item { instants += frame.sampleCount }
+            }
+            perWrite.append(instants)
+        }
+        // The header alone, then one second of the 100 Hz record in equal frames (a 1 ms frame is one sample).
+        #expect(perWrite.first == 0)
+        #expect(Array(perWrite.dropFirst()) == Array(repeating: instantsPerWrite, count: 100 / instantsPerWrite))
+    }
+
     @Test func recordSourceLoopsWithAContinuousSampleIndex() throws {
         let record = try WFDBRecord.read(
             path: try DaemonTestSupport.samplePath("ECG-classification---CNN1D-on-PTB-XL/00057_lr")
