@@ -1,5 +1,6 @@
 import Foundation
 import Model
+import Synchronization
 import TestSupport
 import Testing
 
@@ -12,6 +13,20 @@ import Testing
         #expect(workers.count == 2)
         #expect(
             workers.allSatisfy { !$0.wall.isEmpty && $0.wall.count == $0.cpu.count && $0.wall.allSatisfy { $0 > 0 } })
+    }
+
+    /// A deadline already past stands for a worker descheduled through the whole run on a busy machine.
+    @Test func aWorkerPastTheDeadlineStillReportsItsFirstCall() {
+        final class Counter: Sendable {
+            let calls = Mutex(0)
+        }
+        let counter = Counter()
+        let perWorker = EngineBenchmark.timeCalls(threads: 2, seconds: 0) { _ in
+            { counter.calls.withLock { $0 += 1 } }
+        }
+        #expect(perWorker.map(\.wall.count) == [1, 1] && perWorker.map(\.cpu.count) == [1, 1])
+        // each worker: the warm-up call and the one measured
+        #expect(counter.calls.withLock { $0 } == 4)
     }
 }
 
