@@ -10,11 +10,16 @@ import Systemd
 /// code on a thread of its own with a private mount namespace in which the namespace's socket directory is
 /// bind-mounted there, the way systemd itself connects a `LogNamespace=` service. Needs root (CI runs as root);
 /// without journald or root the tests fail with a message saying so.
+///
+/// A namespace's journald exits after about 30 s without a stream client, and a test on a busy machine can take
+/// longer than that: while it runs, an idle connection to its `stdout` socket keeps it up.
 package final class TestJournald {
     package static let binary = "/lib/systemd/systemd-journald"
 
     package let namespace: String
     private let process: Mutex<Process>
+    /// The connection that keeps journald from exiting on idle; -1 while there is none.
+    private let keepAlive = Mutex<Int32>(-1)
 
     /// Starts journald on a fresh namespace and waits for its `READY=1`.
     package init() throws {
@@ -55,10 +60,21 @@ package final class TestJournald {
             }
             if message.split(separator: "\n").contains("READY=1") { break }
         }
+        let connection = try UnixSocketConnection.open(socketDirectory + "/stdout")
+        keepAlive.withLock { $0 = connection }
+    }
+
+    /// Closes the connection that kept journald up.
+    private func closeKeepAlive() {
+        keepAlive.withLock { descriptor in
+            if descriptor >= 0 { close(descriptor) }
+            descriptor = -1
+        }
     }
 
     /// Stops journald as an outage would (SIGKILL, nothing cleaned up: its socket stays, refusing).
     package func interrupt() {
+        closeKeepAlive()
         process.withLock { journald in
             guard journald.isRunning else { return }
             kill(journald.processIdentifier, SIGKILL)
@@ -77,6 +93,7 @@ package final class TestJournald {
 
     /// Stops journald (SIGTERM to its pid, then waits) and removes its sockets and journal files.
     package func stop() {
+        closeKeepAlive()
         process.withLock { journald in
             guard journald.isRunning else { return }
             kill(journald.processIdentifier, SIGTERM)
