@@ -351,6 +351,15 @@ import Testing
         try await running.daemon.errors.wait("eight streams") { lines in
             lines.filter { $0.text.contains("stream opened") }.count == 8
         }
+        // Every stream's first window has an event (its vitals) before SIGTERM, however slowly a busy machine
+        // lets the replay send: the drain then has windows to show.
+        try await running.daemon.output.wait("an event of every stream") { lines in
+            Set(
+                lines.compactMap { line in
+                    line.text.range(of: #""stream":"A0005-[0-9]+""#, options: .regularExpression).map { line.text[$0] }
+                }
+            ).count == 8
+        }
         try await running.notify.wait(for: "WATCHDOG=1")
         #expect(try await running.stop() == 0)
         await replay.value
