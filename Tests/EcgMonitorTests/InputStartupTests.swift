@@ -93,7 +93,7 @@ import Testing
                 "--socket", socket,
             ]
         )
-        #expect(try await replay.waitForExit() == 0)
+        #expect(try await replay.waitForExit() == 0, "\(replay.errors.lines.map(\.text))")
         try await daemon.output.wait("the degraded alarm") { lines in
             lines.contains { $0.text.contains("\"condition\":\"monitoring-degraded\"") }
         }

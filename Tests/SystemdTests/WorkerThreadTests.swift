@@ -30,16 +30,24 @@ import Testing
         await thread.join()
     }
 
-    @Test func bodyRunsOnItsOwnNamedThread() async throws {
-        let observed = Mutex<(name: String, thread: pthread_t)?>(nil)
-        let thread = try WorkerThread(name: "ecg-worker-name-too-long") {
+    /// Synchronous on purpose: the caller blocks until the body has looked at its thread, so both threads are
+    /// alive at once and their `pthread_t`s cannot coincide (glibc reuses an exited thread's, which a cooperative
+    /// thread started after the join could be given).
+    @Test func bodyRunsOnItsOwnNamedThread() throws {
+        let caller = pthread_self()
+        let observed = Mutex<(name: String, isCaller: Bool)?>(nil)
+        let looked = DispatchSemaphore(value: 0)
+        _ = try WorkerThread(name: "ecg-worker-name-too-long") {
             let name = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
-            observed.withLock { $0 = (name.trimmingCharacters(in: .newlines), pthread_self()) }
+            observed.withLock {
+                $0 = (name.trimmingCharacters(in: .newlines), pthread_equal(caller, pthread_self()) != 0)
+            }
+            looked.signal()
         }
-        await thread.join()
+        looked.wait()
         let result = try #require(observed.withLock { $0 })
         #expect(result.name == "ecg-worker-name")
-        #expect(pthread_equal(result.thread, pthread_self()) == 0)
+        #expect(!result.isCaller)
     }
 
     @Test func manyWaitersAllResume() async throws {
