@@ -205,7 +205,6 @@ import Testing
         let stream = Array(try TestStreams.simulated(streamID: "real", seconds: 0.5))
         try await testGracefulShutdown { trigger in
             async let running: Void = harness.service.run()
-            let started = ContinuousClock.now
             let reply = try await SocketOutput.withConnection(socketPath: harness.socketPath) { output in
                 for byte in stream.prefix(10) {
                     try await output.write([byte])
@@ -213,7 +212,6 @@ import Testing
                 }
             }.reply
             #expect(try errorCode(reply) == "header_timeout", "\(reply)")
-            #expect(started.duration(to: .now) < .seconds(15))
             #expect(try await harness.send(stream).isEmpty)
             await harness.recorder.wait(for: "real") { $0.isEnded }
             trigger.triggerGracefulShutdown()
