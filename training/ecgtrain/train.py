@@ -53,7 +53,8 @@ class TrainConfig:
     max_records: int | None = None
     # comma-separated names from augment.AUGMENTATIONS ("" = none), added to every training crop's millivolts
     augment: str = ""
-    # an exported model (.onnx) whose weights and preprocessing the run starts from, instead of random ones
+    # an exported model (.onnx) or a run's model checkpoint (.pt: best.pt, epoch-N.pt) whose weights and
+    # preprocessing the run starts from, instead of random ones
     init_from: str | None = None
     # "CODE=WEIGHT,...": classes whose loss (positives and negatives) counts WEIGHT times ("" = all equal)
     class_weight: str = ""
@@ -153,12 +154,12 @@ class Trainer:
         self.classes, self.descriptions = train.classes, train.descriptions
         self.train_positives = train.labels.sum(axis=0).tolist()
         train_millivolts = train.millivolts()
-        initial = load_onnx(config.init_from) if config.init_from else None
+        initial = load_initial(config.init_from) if config.init_from else None
         if initial is not None:
             if initial.classes != self.classes:
                 raise ValueError(f"{config.init_from} has classes {initial.classes}, the task has {self.classes}")
-            if config.highpass_hz:
-                raise ValueError(f"{config.init_from} standardises only; --highpass-hz cannot be added to it")
+            if config.highpass_hz or initial.preprocessing.sos is not None:
+                raise ValueError(f"{config.init_from}: fine-tuning needs a model that standardises only, no high-pass")
             # the loaded weights expect the statistics they were trained with
             self.preprocessing = initial.preprocessing
         else:
@@ -175,8 +176,9 @@ class Trainer:
 
         self.model = build_model(config, len(self.classes))
         if initial is not None:
-            calibrate_shortcuts(initial.model, self.train_x[:CALIBRATION_RECORDS, :, : config.window_samples].cpu())
-            # the streaming network has the windowed one's parameters, so either starts from an exported model
+            if initial.folded_shortcuts:
+                calibrate_shortcuts(initial.model, self.train_x[:CALIBRATION_RECORDS, :, : config.window_samples].cpu())
+            # the streaming network has the windowed one's parameters, so either starts from the other's weights
             self.model.load_state_dict(initial.model.state_dict())
         self.model.to(self.device)
         self.readouts = (
@@ -330,6 +332,39 @@ class Trainer:
         temporary = path.with_suffix(".tmp")
         torch.save(state, temporary)
         temporary.replace(path)
+
+
+@dataclass
+class InitialWeights:
+    """What a run starts from with `init_from`: a network in evaluation mode, its preprocessing and classes."""
+
+    model: IncepSE
+    preprocessing: Preprocessing
+    classes: list[str]
+    # whether the shortcut BatchNorms come back folded from an ONNX export and need `calibrate_shortcuts`
+    folded_shortcuts: bool
+
+
+def load_initial(path: str | Path) -> InitialWeights:
+    """The weights `init_from` names: an exported `.onnx` (`load_onnx`), or a `.pt` model checkpoint of a run
+    (`best.pt`, `epoch-N.pt`), whose BatchNorms are whole, so that a run can continue another with a new schedule.
+
+    - Throws: `FileNotFoundError` for a missing file, `ValueError` for a `.pt` that is not a run's model checkpoint.
+    """
+    path = Path(path)
+    if path.suffix != ".pt":
+        exported = load_onnx(path)
+        return InitialWeights(exported.model, exported.preprocessing, exported.classes, folded_shortcuts=True)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found")
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    missing = {"model", "config", "classes", "preprocessing"} - set(state)
+    if missing:
+        raise ValueError(f"{path}: not a run's model checkpoint (no {', '.join(sorted(missing))})")
+    model = build_model(TrainConfig(**state["config"]), len(state["classes"]))
+    model.load_state_dict(state["model"])
+    model.eval()
+    return InitialWeights(model, Preprocessing(**state["preprocessing"]), list(state["classes"]), folded_shortcuts=False)
 
 
 def _first(split: Split, count: int) -> Split:

@@ -114,3 +114,21 @@ def test_a_streaming_run_trains_on_readouts_and_validates_as_streamed(training_d
 def test_an_unknown_architecture_is_refused(training_data, tmp_path):
     with pytest.raises(ValueError, match="unknown architecture 'recurrent'"):
         Trainer(small(architecture="recurrent"), training_data, tmp_path)
+
+
+def test_a_run_continues_from_another_runs_checkpoint(training_data, tmp_path):
+    Trainer(small(epochs=1), training_data, tmp_path / "first").run(progress=False)
+    saved = torch.load(tmp_path / "first" / "best.pt", map_location="cpu", weights_only=True)
+    for architecture in ("windowed", "streaming"):
+        config = small(init_from=str(tmp_path / "first" / "best.pt"), architecture=architecture)
+        continued = Trainer(config, training_data, tmp_path / architecture)
+        # whole BatchNorms, so no shortcut is re-expressed: every tensor is the checkpoint's
+        for name, tensor in continued.model.state_dict().items():
+            assert torch.equal(tensor, saved["model"][name]), name
+        assert continued.preprocessing.mean == saved["preprocessing"]["mean"]
+
+
+def test_a_pt_file_that_is_not_a_model_checkpoint_is_refused(training_data, tmp_path):
+    torch.save({"weights": torch.zeros(3)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="other.pt: not a run's model checkpoint"):
+        Trainer(small(init_from=str(tmp_path / "other.pt")), training_data, tmp_path / "run")
