@@ -207,9 +207,17 @@ def export_run(run: str | Path, out: str | Path) -> float:
     for name in ("best.pt", "evaluation.json"):
         if not (run / name).is_file():
             raise FileNotFoundError(f"{run / name} not found: train and evaluate the run first")
-    checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
     evaluation = json.loads((run / "evaluation.json").read_text())
+    from .report import OPERATING_POINTS
     from .train import TrainConfig, build_model
+
+    # the alarm thresholds reach the file through the evaluation: exporting between `operating-points` and the
+    # second `evaluate` would ship a model without them, and the daemon would fall back to Youden's thresholds
+    if (run / OPERATING_POINTS).is_file() and "alarm" not in evaluation:
+        raise ValueError(
+            f"{run / OPERATING_POINTS} is not in {run / 'evaluation.json'} yet: run evaluate again, then export"
+        )
+    checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
 
     model = build_model(TrainConfig(**checkpoint["config"]), len(checkpoint["classes"]))
     model.load_state_dict(checkpoint["model"])

@@ -15,6 +15,7 @@ from ecgtrain.export import (
     PARITY_TOLERANCE,
     ExportError,
     export_onnx,
+    export_run,
     export_streaming_onnx,
     streaming_metadata,
 )
@@ -131,3 +132,14 @@ def test_the_exported_running_mean_agrees_with_the_exact_one():
     x = torch.randn(2, 4, 3000, dtype=torch.float64)
     decay = decay_for(25)
     assert torch.allclose(truncated_causal_mean(x, decay), causal_mean(x, decay), atol=1e-6)
+
+
+def test_operating_points_not_yet_in_the_evaluation_stop_the_export(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    torch.save({}, run / "best.pt")
+    (run / "evaluation.json").write_text(json.dumps({"name": "m"}))
+    (run / "operating-points.json").write_text("{}")
+    with pytest.raises(ValueError, match="run evaluate again, then export"):
+        export_run(run, tmp_path / "m.onnx")
+    assert not (tmp_path / "m.onnx").exists()
