@@ -6,7 +6,7 @@ Run from the repository root after `swift build -c release`:
 
 For each N: a fresh daemon (default model, default workers, `input.max_streams` raised to N, alerts as JSON lines
 to /dev/null) and `--groups` processes of `ecg-monitor replay RECORD --live --parallel N/groups --speed 1 --loop
---seconds S`, started evenly over one 0.5 s hop so that the streams' windows do not all complete at the same
+--seconds S --frame-ms F`, started evenly over one 0.5 s hop so that the streams' windows do not all complete at the same
 instant (`--groups 1`: every stream in step, the worst case for latency). The first status interval (streams
 connecting) is left out; over the rest it reports the windows per second against the 2·N a real-time 500 Hz
 stream makes at a 0.5 s hop, the windows dropped (a stream's window replaced by its next one before a worker took
@@ -87,6 +87,7 @@ def run_once(
     max_batch: int | None,
     model: str | None,
     config: str | None,
+    frame_ms: int,
 ) -> dict:
     with tempfile.TemporaryDirectory(prefix="ecgbench-") as directory:
         notify_path = os.path.join(directory, "notify")
@@ -114,7 +115,7 @@ def run_once(
                     count = streams // groups + (1 if group < streams % groups else 0)
                     replays.append(subprocess.Popen(
                         [binary, "replay", record, "--live", "--socket", ingest, "--parallel", str(count), "--speed", "1",
-                         "--loop", "--seconds", str(seconds), "--stream-id", f"g{group}"],
+                         "--loop", "--seconds", str(seconds), "--stream-id", f"g{group}", "--frame-ms", str(frame_ms)],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                     ))
                     time.sleep(0.5 / groups)
@@ -149,6 +150,7 @@ def run_once(
         "streams": streams,
         "max_batch": max_batch or 8,
         "groups": groups,
+        "frame_ms": frame_ms,
         "intervals": len(steady),
         "windows_per_second": round(sum(float(i["rate"]) for i in steady) / len(steady), 1),
         "expected_windows_per_second": 2 * streams,
@@ -178,13 +180,16 @@ def main() -> None:
     parser.add_argument("--max-batch", type=int, help="inference.max_batch (default: the configuration's, 8)")
     parser.add_argument("--model", help="model file to serve (default: the configuration's)")
     parser.add_argument("--config", help="configuration file (default: the built-in values)")
+    parser.add_argument("--frame-ms", type=int, default=20,
+                        help="milliseconds of signal per write of each stream (replay --frame-ms; default 20)")
     parser.add_argument("--json", action="store_true", help="one JSON array of every run at the end, not a line per run")
     args = parser.parse_args()
     if not os.access(args.binary, os.X_OK):
         raise SystemExit(f"{args.binary} is missing: swift build -c release --product ecg-monitor")
     results = []
     for streams in (int(n) for n in args.streams.split(",")):
-        results.append(run_once(args.binary, args.record, streams, args.groups, args.seconds, args.max_batch, args.model, args.config))
+        results.append(run_once(args.binary, args.record, streams, args.groups, args.seconds, args.max_batch, args.model, args.config,
+                                args.frame_ms))
         if not args.json:
             print(json.dumps(results[-1]), flush=True)
     if args.json:
