@@ -53,6 +53,7 @@ public struct AlertService: Service {
 
     private func applyInputs() async {
         var engine = AlarmEngine(rules: rules)
+        var activeAlarms = ActiveAlarmTally()
         for await input in inputs {
             if case .reload(let newRules) = input {
                 logger.notice(
@@ -68,6 +69,7 @@ public struct AlertService: Service {
                 logger.warning("alarm input refused", metadata: ["ecg.error": "\(error)"])
                 continue
             }
+            activeAlarms.update(after: input, in: engine)
             output.retry()
             for event in events {
                 output.emit(event)
@@ -80,7 +82,8 @@ public struct AlertService: Service {
             case .acknowledge, .reload:
                 break
             }
-            counters.update(activeAlarms: engine.activeAlarmCount, emitted: events.count, delivery: output.statistics)
+            counters.update(
+                activeAlarms: activeAlarms.total(in: engine), emitted: events.count, delivery: output.statistics)
         }
         output.retry()
     }
