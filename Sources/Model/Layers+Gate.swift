@@ -38,27 +38,4 @@ extension Layers {
         let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         return p * unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
     }
-
-    /// `y[t] = (y[t] + a · b[t]) · c[t]` over `count` values, eight at a time (`y` may not alias `b` or `c`; the
-    /// compiler keeps the loop scalar since it cannot know).
-    static func addScaledAndMultiply(
-        _ y: UnsafeMutablePointer<Float>,
-        _ a: Float,
-        _ b: UnsafePointer<Float>,
-        _ c: UnsafePointer<Float>,
-        count: Int
-    ) {
-        var t = 0
-        while t + 8 <= count {
-            let value = UnsafeRawPointer(y + t).loadUnaligned(as: SIMD8<Float>.self)
-            let scaled = UnsafeRawPointer(b + t).loadUnaligned(as: SIMD8<Float>.self)
-            let factor = UnsafeRawPointer(c + t).loadUnaligned(as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(y + t).storeBytes(of: (value + a * scaled) * factor, as: SIMD8<Float>.self)
-            t += 8
-        }
-        while t < count {
-            y[t] = (y[t] + a * b[t]) * c[t]
-            t += 1
-        }
-    }
 }
