@@ -209,7 +209,7 @@ def export_run(run: str | Path, out: str | Path) -> float:
             raise FileNotFoundError(f"{run / name} not found: train and evaluate the run first")
     evaluation = json.loads((run / "evaluation.json").read_text())
     from .report import OPERATING_POINTS
-    from .train import TrainConfig, build_model
+    from .train import model_from_checkpoint
 
     # the alarm thresholds reach the file through the evaluation: exporting between `operating-points` and the
     # second `evaluate` would ship a model without them, and the daemon would fall back to Youden's thresholds
@@ -218,9 +218,7 @@ def export_run(run: str | Path, out: str | Path) -> float:
             f"{run / OPERATING_POINTS} is not in {run / 'evaluation.json'} yet: run evaluate again, then export"
         )
     checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
-
-    model = build_model(TrainConfig(**checkpoint["config"]), len(checkpoint["classes"]))
-    model.load_state_dict(checkpoint["model"])
+    model = model_from_checkpoint(checkpoint)
     if isinstance(model, StreamingIncepSE):
         keys = metadata(checkpoint, evaluation) | streaming_metadata(
             model, first_readout_samples=checkpoint["config"]["readout_first_samples"]

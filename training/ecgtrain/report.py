@@ -20,7 +20,7 @@ from .stress import scoring_session
 from .model import IncepSE, Preprocessing, StreamingIncepSE
 from .thresholds import class_counts, fit_thresholds
 from .report_monitoring import monitoring_markdown
-from .train import TrainConfig, build_model
+from .train import TrainConfig, model_from_checkpoint
 
 DATA_NAME = "PTB-XL 1.0.3, 100 Hz"
 SCORES = "scores.npz"
@@ -131,8 +131,7 @@ def evaluate_run(
         raise FileNotFoundError(f"{run / 'best.pt'} not found: train the run first")
     checkpoint = torch.load(run / "best.pt", map_location="cpu", weights_only=True)
     config = checkpoint["config"]
-    model = build_model(TrainConfig(**config), len(checkpoint["classes"]))
-    model.load_state_dict(checkpoint["model"])
+    model = model_from_checkpoint(checkpoint)
     preprocessing = Preprocessing(**checkpoint["preprocessing"])
     data = PtbXl.load(data_path)
     streaming = isinstance(model, StreamingIncepSE)

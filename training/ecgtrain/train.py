@@ -75,6 +75,13 @@ def build_model(config: TrainConfig, classes: int) -> IncepSE:
     return IncepSE(classes)
 
 
+def model_from_checkpoint(checkpoint: dict) -> IncepSE:
+    """The network a run's model checkpoint (`best.pt`, `epoch-N.pt`, loaded) holds, with its weights."""
+    model = build_model(TrainConfig(**checkpoint["config"]), len(checkpoint["classes"]))
+    model.load_state_dict(checkpoint["model"])
+    return model
+
+
 def class_weights(classes: list[str], spec: str) -> np.ndarray | None:
     """The loss weight of every class from "CODE=WEIGHT,..." (others 1); None for an empty spec.
 
@@ -361,8 +368,7 @@ def load_initial(path: str | Path) -> InitialWeights:
     missing = {"model", "config", "classes", "preprocessing"} - set(state)
     if missing:
         raise ValueError(f"{path}: not a run's model checkpoint (no {', '.join(sorted(missing))})")
-    model = build_model(TrainConfig(**state["config"]), len(state["classes"]))
-    model.load_state_dict(state["model"])
+    model = model_from_checkpoint(state)
     model.eval()
     return InitialWeights(model, Preprocessing(**state["preprocessing"]), list(state["classes"]), folded_shortcuts=False)
 
