@@ -220,6 +220,8 @@ public struct AlarmEngine: Sendable {
             throw .windowOutOfOrder(stream: stream, endSeconds: endSeconds, previousEndSeconds: previous.endSeconds)
         }
         var events: [AlertEvent] = []
+        // Ending a stream removes its state, so only a state without a window yet can belong to a lost stream.
+        let isFirstWindow = state.lastWindow == nil
         state.lastWindow = (startSeconds, endSeconds)
         state.heartRate = heartRate
         if state.isStalled {
@@ -228,7 +230,7 @@ public struct AlarmEngine: Sendable {
                 technicalEvent(.technicalCleared, stream: stream, .streamStalled, state.lastWindow, .conditionEnded)
             )
         }
-        if let lost = lostStreams.firstIndex(where: { $0.stream == stream }) {
+        if isFirstWindow, let lost = lostStreams.firstIndex(where: { $0.stream == stream }) {
             lostStreams.remove(at: lost)
             events.append(
                 technicalEvent(

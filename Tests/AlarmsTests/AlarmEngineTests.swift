@@ -198,6 +198,17 @@ struct ScriptedStream {
         #expect(script.engine.ended(stream: "bed-1", expected: true).isEmpty)
     }
 
+    @Test func aLostStreamThatStallsBeforeItsFirstWindowIsStillClearedByThatWindow() throws {
+        var script = ScriptedStream(engine: AlarmEngine(rules: try makeRules()))
+        _ = try script.feed(afib: [0.1])
+        #expect(script.engine.ended(stream: "bed-1", expected: false).map(\.kind) == [.technicalRaised])
+        #expect(script.engine.stalled(stream: "bed-1").map(\.kind) == [.technicalRaised])
+        let resumed = try script.feed(afib: [0.1])
+        #expect(resumed.map(\.reason) == [.conditionEnded, .streamResumed])
+        #expect(script.engine.activeAlarmCount == 0)
+        #expect(try script.feed(afib: [0.1]).isEmpty)
+    }
+
     @Test func stalledEndingRaisesTheStallClearsItWithTheStreamAndRaisesTheLoss() throws {
         var engine = AlarmEngine(rules: try makeRules())
         let events = try engine.apply(.ended(stream: "bed-5", .stalled))
