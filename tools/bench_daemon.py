@@ -138,7 +138,9 @@ def run_once(
                 daemon.terminate()
                 daemon.wait(timeout=30)
             daemon_cpu = children_cpu_seconds() - before_replays - replay_cpu
-        summary = open(os.path.join(directory, "daemon.log")).read().splitlines()[-1]
+        log = open(os.path.join(directory, "daemon.log")).read()
+        summary = log.splitlines()[-1]
+        core = re.search(r"ecg\.blas_core=(\S+)", log)
     intervals = [match.groupdict() for m in statuses if (match := STATUS.match(m))]
     full = [i for i in intervals if int(i["streams"]) == streams]
     steady = full[1:] if len(full) > 1 else full
@@ -166,6 +168,7 @@ def run_once(
         "seconds": seconds,
         "load_average_1m": float(open("/proc/loadavg").read().split()[0]),
         "model": model or "default",
+        "blas_core": core[1] if core else None,
         "daemon_summary": summary,
     }
 

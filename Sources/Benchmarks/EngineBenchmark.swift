@@ -31,8 +31,11 @@ package struct EngineBenchmark {
         package var sgemmPeakGflopsPerThread: Double
         package var fractionOfPeak: Double
         package var loadAverage: Double?
-        /// The OpenBLAS kernels in use (`openblas_get_corename`): a generic fallback core explains a slow run.
+        /// The OpenBLAS kernels in use (`openblas_get_corename`): a core below the CPU explains a slow run.
         package var blasCore: String
+        /// The kernels this CPU deserves when ``blasCore`` is below it (an `OPENBLAS_CORETYPE` set in the
+        /// environment is never overridden); nil when the kernels in use are right.
+        package var blasCoreRecommended: String?
         /// The streaming executor measured in the same run, when a streaming model was given.
         package var streaming: StreamingBenchmark.Report?
         /// Streaming hops per CPU second over windowed windows per CPU second: how many times the work one
@@ -50,6 +53,7 @@ package struct EngineBenchmark {
             case fractionOfPeak = "fraction_of_peak"
             case loadAverage = "load_average_1m"
             case blasCore = "blas_core"
+            case blasCoreRecommended = "blas_core_recommended"
             case streaming
             case streamingHopsPerWindow = "streaming_hops_per_window"
         }
@@ -113,7 +117,7 @@ package struct EngineBenchmark {
             latencyMs: Self.latency(latencies),
             mflopPerWindow: flops / 1e6, achievedGflops: achieved, sgemmPeakGflopsPerThread: peak,
             fractionOfPeak: peak > 0 ? achieved / (peak * Double(threads)) : 0, loadAverage: Self.loadAverage(),
-            blasCore: BLAS.coreName)
+            blasCore: BLAS.coreName, blasCoreRecommended: OpenBLASCore.current().recommendedCoreType)
     }
 
     /// Runs `threads` workers for `seconds`; returns each worker's call durations in seconds, wall-clock and

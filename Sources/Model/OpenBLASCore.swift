@@ -1,35 +1,37 @@
 import Glibc
 
 /// Which OpenBLAS kernels ("core") the process runs, and the `OPENBLAS_CORETYPE` it should run with instead
-/// when OpenBLAS fell back to generic kernels on a CPU it did not recognise.
+/// when OpenBLAS chose kernels below what the CPU can run.
 ///
 /// OpenBLAS built with `DYNAMIC_ARCH` (Debian's) picks its kernels from cpuid when the library loads. A CPU model
-/// newer than the library (Debian's 0.3.21 on an Intel Xeon of family 6, model 207) gets the Prescott (SSE3)
-/// kernels even when it has AVX2 or AVX-512: sgemm then runs at about a fifth of its speed. Setting
-/// `OPENBLAS_CORETYPE` before the library loads selects the right kernels; ``OpenBLASRelaunch`` does that by
-/// re-executing the process.
+/// newer than the library gets older kernels than it deserves: Debian's 0.3.21 gives an Intel Xeon of family 6,
+/// model 207 the Prescott (SSE3) kernels, sgemm at about a fifth of its speed. AVX2 kernels on an AVX-512 CPU
+/// cost less but still count: on an AMD EPYC of family 26 (Zen 5) the Haswell kernels run the model at about 0.6
+/// times the speed of the Cooperlake ones (BENCHMARKS.md). Setting `OPENBLAS_CORETYPE` before the library loads
+/// selects the right kernels; ``OpenBLASRelaunch`` does that by re-executing the process.
 public struct OpenBLASCore: Sendable, Equatable {
     /// The kernels in use, as `openblas_get_corename()` names them (`Haswell`, `SkylakeX`, `Prescott`, …).
     public let coreName: String
-    /// The `OPENBLAS_CORETYPE` value that selects the kernels this CPU deserves, when ``coreName`` is a generic
-    /// core below AVX2 on a CPU with AVX2 or AVX-512; nil when the core in use is fine.
+    /// The `OPENBLAS_CORETYPE` value that selects the kernels this CPU deserves, when ``coreName`` is a core with
+    /// pre-AVX2 kernels on a CPU with AVX2, or one with AVX2 kernels on a CPU with AVX-512; nil when the core in
+    /// use is fine.
     public let recommendedCoreType: String?
 
     /// Decides from a core name and the CPU's feature flags (as `/proc/cpuinfo` lists them).
     ///
-    /// Only a core with pre-AVX2 kernels is replaced: a core OpenBLAS recognised as AVX2 or better (or one this
-    /// type does not know) is its own choice and left alone. The replacement is `Cooperlake` for AVX-512 with
-    /// BF16, `SkylakeX` for AVX-512 F/BW/VL/DQ, `Haswell` for AVX2 with FMA.
+    /// A core whose kernels stop below the CPU's vector width is replaced: `Cooperlake` for AVX-512 with BF16,
+    /// `SkylakeX` for AVX-512 F/BW/VL/DQ, `Haswell` for AVX2 with FMA. A core at the CPU's width (or one this type
+    /// does not know) is OpenBLAS's own choice and left alone.
     public init(coreName: String, cpuFlags: Set<String>) {
         self.coreName = coreName
-        guard Self.preAVX2Cores.contains(coreName.lowercased()) else {
-            recommendedCoreType = nil
-            return
-        }
+        let core = coreName.lowercased()
+        let belowAVX2 = Self.preAVX2Cores.contains(core)
         recommendedCoreType =
-            if cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
+            if (belowAVX2 || Self.avx2Cores.contains(core))
+                && cpuFlags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"])
+            {
                 cpuFlags.contains("avx512_bf16") ? "Cooperlake" : "SkylakeX"
-            } else if cpuFlags.isSuperset(of: ["avx2", "fma"]) {
+            } else if belowAVX2 && cpuFlags.isSuperset(of: ["avx2", "fma"]) {
                 "Haswell"
             } else {
                 nil
@@ -58,6 +60,9 @@ public struct OpenBLASCore: Sendable, Equatable {
         "sandybridge", "athlon", "opteron", "opteron_sse3", "barcelona", "nano", "bobcat", "bulldozer", "piledriver",
         "steamroller",
     ]
+
+    /// x86 cores of OpenBLAS 0.3.x whose kernels stop at AVX2, lowercased.
+    static let avx2Cores: Set<String> = ["haswell", "excavator", "zen"]
 
     private static func readCPUInfo() -> String? {
         guard let file = fopen("/proc/cpuinfo", "r") else { return nil }

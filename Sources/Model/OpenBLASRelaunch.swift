@@ -1,6 +1,6 @@
 import Glibc
 
-/// Re-executes the process with `OPENBLAS_CORETYPE` set when OpenBLAS runs generic kernels on a better CPU.
+/// Re-executes the process with `OPENBLAS_CORETYPE` set when OpenBLAS runs kernels below what the CPU can run.
 ///
 /// The variable only counts before OpenBLAS loads, that is before `main`, so the process replaces itself:
 /// `execve` of `/proc/self/exe` with the same arguments and environment plus the variable. A set

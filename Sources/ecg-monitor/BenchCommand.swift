@@ -59,7 +59,8 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        // A generic fallback core on an AVX2 machine runs at a third of the speed: measure the right kernels.
+        // Kernels below the CPU (a generic core on AVX2, AVX2 ones on AVX-512) run at a third to 0.6 of the speed:
+        // measure the right kernels.
         _ = OpenBLASRelaunch.relaunchIfNeeded()
         let benchmark = EngineBenchmark(
             model: try CompiledModel(contentsOf: model.model),

@@ -11,15 +11,16 @@ import Testing
         arguments: [
             ("Prescott", avx2, "Haswell"), ("Prescott", avx512, "SkylakeX"), ("Prescott", avx512BF16, "Cooperlake"),
             ("Core2", avx2, "Haswell"), ("Nehalem", avx512BF16, "Cooperlake"), ("Sandybridge", avx2, "Haswell"),
+            ("Haswell", avx512BF16, "Cooperlake"), ("Zen", avx512, "SkylakeX"), ("Excavator", avx512, "SkylakeX"),
         ] as [(String, Set<String>, String)])
-    func aFallbackCoreOnABetterCPUIsReplaced(core: String, flags: Set<String>, expected: String) {
+    func aCoreBelowTheCPUIsReplaced(core: String, flags: Set<String>, expected: String) {
         let check = OpenBLASCore(coreName: core, cpuFlags: flags)
         #expect(check.recommendedCoreType == expected)
     }
 
     @Test(
         arguments: [
-            ("Haswell", avx2), ("SkylakeX", avx512), ("Cooperlake", avx512BF16), ("Zen", avx2), ("Haswell", avx512BF16),
+            ("Haswell", avx2), ("SkylakeX", avx512), ("Cooperlake", avx512BF16), ("Zen", avx2),
             ("Prescott", ["sse3", "avx"]), ("SomeFutureCore", avx512BF16), ("", avx2),
         ] as [(String, Set<String>)])
     func aRecognisedCoreOrAnOldCPUIsLeftAlone(core: String, flags: Set<String>) {
