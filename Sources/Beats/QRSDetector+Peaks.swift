@@ -153,7 +153,7 @@ extension QRSDetector {
     private func largestLeadEnergy(aroundSteepest steepest: Int) -> Float {
         guard let range = neighbourhood(of: steepest) else { return 0 }
         var largest: Float = 0
-        for lead in 0..<leadCount where invalidHold[lead] == 0 {
+        for lead in 0..<leadCount where leads[lead].invalidHold == 0 {
             largest = max(largest, peakEnergy(of: lead, over: range))
         }
         return largest
@@ -174,8 +174,8 @@ extension QRSDetector {
         guard usableLeadCount >= 2, let range = neighbourhood(of: steepest) else { return .infinity }
         var largest: Float = 0
         var second: Float = 0
-        for lead in 0..<leadCount where invalidHold[lead] == 0 {
-            let relative = peakEnergy(of: lead, over: range) / max(leadQRSEnergy[lead], minQRSSlopeEnergy)
+        for lead in 0..<leadCount where leads[lead].invalidHold == 0 {
+            let relative = peakEnergy(of: lead, over: range) / max(leads[lead].qrsEnergy, minQRSSlopeEnergy)
             if relative > largest {
                 second = largest
                 largest = relative
@@ -206,14 +206,14 @@ extension QRSDetector {
     private mutating func updateLeads(aroundSteepest steepest: Int) {
         guard let range = neighbourhood(of: steepest) else { return }
         let weight = configuration.peakLevelWeight
-        for lead in 0..<leadCount where invalidHold[lead] == 0 {
+        for lead in 0..<leadCount where leads[lead].invalidHold == 0 {
             let peak = peakEnergy(of: lead, over: range)
-            leadQRSEnergy[lead] += weight * (peak - leadQRSEnergy[lead])
+            leads[lead].qrsEnergy += weight * (peak - leads[lead].qrsEnergy)
             // The sixth power nearly picks the cleanest lead while still letting a second lead help: on MIT-BIH
             // the fourth power let more noise in, the eighth lost more beats. The cap keeps it finite.
-            let ratio = min(leadQRSEnergy[lead] / max(leadMeanEnergy[lead], minQRSSlopeEnergy), 10_000)
+            let ratio = min(leads[lead].qrsEnergy / max(leads[lead].meanEnergy, minQRSSlopeEnergy), 10_000)
             let squared = ratio * ratio
-            leadWeight[lead] = squared * squared * squared
+            leads[lead].weight = squared * squared * squared
         }
     }
 }

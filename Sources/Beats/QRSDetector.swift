@@ -57,22 +57,32 @@ public struct QRSDetector: Sendable {
     let leadScaleRate: Float
     let ringMask: Int
 
-    // MARK: - Per-lead state, lead-major
+    // MARK: - Per-lead state
 
-    /// High-pass z1, z2 then low-pass z1, z2 per lead: `[lead][4]`.
-    var filterState: [Float]
-    /// The band-passed value one and two samples ago: `[lead][2]`.
-    var bandPassHistory: [Float]
-    /// The last finite input of each lead, held through invalid samples; NaN before the first.
-    var lastValidInput: [Float]
-    /// Samples each lead still stays out of the detection after an invalid sample.
-    var invalidHold: [Int]
-    /// Each lead's running mean slope energy, (mV/s)².
-    var leadMeanEnergy: [Float]
-    /// Each lead's running QRS peak slope energy, (mV/s)²: the lead's normalisation.
-    var leadQRSEnergy: [Float]
-    /// Each lead's weight: its QRS peak-to-mean slope energy ratio at the last beat.
-    var leadWeight: [Float]
+    /// One lead's filter and level state, kept together so that a sample's update of a lead touches one record.
+    struct LeadState {
+        /// High-pass z1, z2.
+        var highZ1: Float = 0
+        var highZ2: Float = 0
+        /// Low-pass z1, z2.
+        var lowZ1: Float = 0
+        var lowZ2: Float = 0
+        /// The band-passed value one and two samples ago.
+        var band1: Float = 0
+        var band2: Float = 0
+        /// The last finite input, held through invalid samples; NaN before the first.
+        var lastValidInput: Float = .nan
+        /// Samples the lead still stays out of the detection after an invalid sample.
+        var invalidHold = 0
+        /// Running mean slope energy, (mV/s)².
+        var meanEnergy: Float = 0
+        /// Running QRS peak slope energy, (mV/s)²: the lead's normalisation.
+        var qrsEnergy: Float = 0
+        /// The QRS peak-to-mean slope energy ratio at the last beat.
+        var weight: Float = 1
+    }
+
+    var leads: [LeadState]
     /// Slope energy of every lead over the last ring length, (mV/s)²: `[ring position][lead]`.
     var leadEnergyRing: [Float]
 
@@ -120,13 +130,7 @@ public struct QRSDetector: Sendable {
         var ringLength = 1
         while ringLength < integrationSamples + confirmationSamples + 2 { ringLength *= 2 }
         ringMask = ringLength - 1
-        filterState = [Float](repeating: 0, count: 4 * leadCount)
-        bandPassHistory = [Float](repeating: 0, count: 2 * leadCount)
-        lastValidInput = [Float](repeating: .nan, count: leadCount)
-        invalidHold = [Int](repeating: 0, count: leadCount)
-        leadMeanEnergy = [Float](repeating: 0, count: leadCount)
-        leadQRSEnergy = [Float](repeating: 0, count: leadCount)
-        leadWeight = [Float](repeating: 1, count: leadCount)
+        leads = Array(repeating: LeadState(), count: leadCount)
         leadEnergyRing = [Float](repeating: 0, count: ringLength * leadCount)
         combinedRing = [Float](repeating: 0, count: ringLength)
         peaks = PeakState()
@@ -151,7 +155,7 @@ public struct QRSDetector: Sendable {
 
     /// Each lead's weight in the detection, summing to 1 over the leads in use; 0 for a lead left out.
     public var leadWeights: [Float] {
-        let usable = (0..<leadCount).map { invalidHold[$0] == 0 ? leadWeight[$0] : 0 }
+        let usable = leads.map { $0.invalidHold == 0 ? $0.weight : 0 }
         let total = usable.reduce(0, +)
         return total > 0 ? usable.map { $0 / total } : usable
     }
@@ -164,7 +168,7 @@ public struct QRSDetector: Sendable {
     }
 
     /// Leads currently used for detection (no invalid sample within the hold time).
-    public var usableLeadCount: Int { invalidHold.count { $0 == 0 } }
+    public var usableLeadCount: Int { leads.count { $0.invalidHold == 0 } }
 
     /// The noise estimate: the running noise peak level over the running QRS peak level of the integrated
     /// signal, 0 (clean) to 1 and above (noise as large as the QRS complexes); nil while learning.
@@ -189,44 +193,52 @@ public struct QRSDetector: Sendable {
         sampleIndex += 1
         let position = n & ringMask
         let ringBase = position * leadCount
+        let meanRate = max(leadScaleRate, 1 / Float(n + 1))
+        let learned = peaks.learned
+        let (highPass, lowPass, slopeScale) = (highPass, lowPass, slopeScale)
+        let (minQRSSlopeEnergy, invalidHoldSamples) = (minQRSSlopeEnergy, invalidHoldSamples)
         var combined: Float = 0
         var usableWeight: Float = 0
-        for lead in 0..<leadCount {
-            var x = frame[lead]
-            if x.isFinite {
-                if lastValidInput[lead].isNaN { prime(lead: lead, input: x) }
-                lastValidInput[lead] = x
-                if invalidHold[lead] > 0 { invalidHold[lead] -= 1 }
-            } else {
-                x = lastValidInput[lead].isNaN ? 0 : lastValidInput[lead]
-                invalidHold[lead] = invalidHoldSamples
-            }
-            let f = 4 * lead
-            var (highZ1, highZ2) = (filterState[f], filterState[f + 1])
-            var (lowZ1, lowZ2) = (filterState[f + 2], filterState[f + 3])
-            let band = lowPass.step(highPass.step(x, &highZ1, &highZ2), &lowZ1, &lowZ2)
-            filterState[f] = highZ1
-            filterState[f + 1] = highZ2
-            filterState[f + 2] = lowZ1
-            filterState[f + 3] = lowZ2
-            let h = 2 * lead
-            let slope = (band - bandPassHistory[h + 1]) * slopeScale
-            bandPassHistory[h + 1] = bandPassHistory[h]
-            bandPassHistory[h] = band
-            let energy = slope * slope
-            let meanRate = max(leadScaleRate, 1 / Float(n + 1))
-            leadMeanEnergy[lead] += (energy - leadMeanEnergy[lead]) * meanRate
-            leadEnergyRing[ringBase + lead] = energy
-            var normalised = energy / max(leadQRSEnergy[lead], minQRSSlopeEnergy)
-            if !peaks.learned {
-                // Normalised by the largest energy so far, the rising edge of the first QRS would be many times
-                // its size once scaled; capped at 1 the learned levels match what detection will see.
-                leadQRSEnergy[lead] = max(leadQRSEnergy[lead], energy)
-                normalised = min(normalised, 1)
-            }
-            if invalidHold[lead] == 0 {
-                combined += leadWeight[lead] * normalised
-                usableWeight += leadWeight[lead]
+        // One pass over contiguous records through unsafe buffers: per element, array access would check
+        // uniqueness and bounds of eight arrays for each lead of each sample, a third of the detector's time.
+        leads.withUnsafeMutableBufferPointer { leads in
+            leadEnergyRing.withUnsafeMutableBufferPointer { ring in
+                for lead in 0..<leads.count {
+                    var state = leads[lead]
+                    var x = frame[lead]
+                    if x.isFinite {
+                        if state.lastValidInput.isNaN {
+                            // As if `x` had always been the input, so that a record or stream starting off the
+                            // zero line does not open with a step the size of its offset.
+                            state.highZ1 = -highPass.b0 * x
+                            state.highZ2 = highPass.b2 * x
+                        }
+                        state.lastValidInput = x
+                        if state.invalidHold > 0 { state.invalidHold -= 1 }
+                    } else {
+                        x = state.lastValidInput.isNaN ? 0 : state.lastValidInput
+                        state.invalidHold = invalidHoldSamples
+                    }
+                    let band = lowPass.step(highPass.step(x, &state.highZ1, &state.highZ2), &state.lowZ1, &state.lowZ2)
+                    let slope = (band - state.band2) * slopeScale
+                    state.band2 = state.band1
+                    state.band1 = band
+                    let energy = slope * slope
+                    state.meanEnergy += (energy - state.meanEnergy) * meanRate
+                    ring[ringBase + lead] = energy
+                    var normalised = energy / max(state.qrsEnergy, minQRSSlopeEnergy)
+                    if !learned {
+                        // Normalised by the largest energy so far, the rising edge of the first QRS would be many
+                        // times its size once scaled; capped at 1 the learned levels match what detection will see.
+                        state.qrsEnergy = max(state.qrsEnergy, energy)
+                        normalised = min(normalised, 1)
+                    }
+                    if state.invalidHold == 0 {
+                        combined += state.weight * normalised
+                        usableWeight += state.weight
+                    }
+                    leads[lead] = state
+                }
             }
         }
         if usableWeight > 0 { combined /= usableWeight }
@@ -235,13 +247,6 @@ public struct QRSDetector: Sendable {
         let integral = Float(integralSum / Double(integrationSamples))
         defer { previousIntegral = integral }
         return judge(integral: integral, at: n)
-    }
-
-    /// Sets a lead's high-pass state as if `input` had always been its value, so that a record or stream
-    /// starting off the zero line does not open with a step the size of its offset.
-    private mutating func prime(lead: Int, input: Float) {
-        filterState[4 * lead] = -highPass.b0 * input
-        filterState[4 * lead + 1] = highPass.b2 * input
     }
 
     /// Processes one sample of every lead given as an array.
