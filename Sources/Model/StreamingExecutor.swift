@@ -87,6 +87,8 @@ public final class StreamingExecutor {
     /// `d^(t + 1)`: how much of the sums before the hop remains at its sample t.
     private let decayPowers: UnsafeMutablePointer<Float>
     private let headMeans: UnsafeMutablePointer<Float>
+    /// One channel of one stream: its convolution tail followed by the hop's new bottleneck outputs.
+    private let extended: UnsafeMutablePointer<Float>
     private var allocations: [UnsafeMutablePointer<Float>] = []
 
     /// An executor for calls of up to `maxStreams` streams × `maxSamples` new samples each.
@@ -133,6 +135,7 @@ public final class StreamingExecutor {
             lastSumWeights[t] = Float(pow(decay, Double(maxSamples - 1 - t)))
         }
         headMeans = buffer(streamsPerPass * model.head.inputs)
+        extended = buffer((model.modules.map(\.span).max() ?? 1) - 1 + maxSamples)
         self.allocations = allocations
     }
 
@@ -236,26 +239,16 @@ public final class StreamingExecutor {
         for (stream, state) in states.enumerated() {
             state.convolutionTails[index].withUnsafeMutableBufferPointer { tail in
                 for c in 0..<filters {
+                    // tail and hop side by side, so that each tap's row is one copy of `samples` values
                     let past = tail.baseAddress! + c * history
-                    let new = bottleneck + c * width + stream * samples
+                    extended.update(from: past, count: history)
+                    (extended + history).update(from: bottleneck + c * width + stream * samples, count: samples)
                     for tap in 0..<module.span {
-                        let row = shifted + (tap * filters + c) * width + stream * samples
-                        let fromTail = max(0, min(samples, history - tap))
-                        if fromTail > 0 { row.update(from: past + tap, count: fromTail) }
-                        if fromTail < samples {
-                            row.advanced(by: fromTail).update(
-                                from: new + (fromTail + tap - history), count: samples - fromTail)
-                        }
+                        (shifted + (tap * filters + c) * width + stream * samples).update(
+                            from: extended + tap, count: samples)
                     }
                     // the tail for the next hop: the last `history` bottleneck outputs
-                    if history > 0 {
-                        if samples >= history {
-                            past.update(from: new + samples - history, count: history)
-                        } else {
-                            for u in 0..<history - samples { past[u] = past[u + samples] }
-                            (past + history - samples).update(from: new, count: samples)
-                        }
-                    }
+                    past.update(from: extended + samples, count: history)
                 }
             }
         }
