@@ -170,6 +170,25 @@ extension WindowQueue {
             info: WindowInfo,
             at instant: ContinuousClock.Instant
         ) -> (staging: Int, wake: Bool) {
+            let wake = recordPublished(slot: slot, info: info, at: instant)
+            stagingIndex[slot] = 1 - stagingIndex[slot]
+            return (stagingIndex[slot], wake)
+        }
+
+        /// Makes the slot's pending buffer hold its newest window, which the caller copies in before releasing the
+        /// lock; returns that buffer's index and whether to wake the worker.
+        mutating func publishInPlace(
+            slot: Int,
+            info: WindowInfo,
+            at instant: ContinuousClock.Instant
+        ) -> (pending: Int, wake: Bool) {
+            let wake = recordPublished(slot: slot, info: info, at: instant)
+            return (1 - stagingIndex[slot], wake)
+        }
+
+        /// Notes a new pending window, counting the one it replaces; returns whether to wake the worker.
+        private mutating func recordPublished(slot: Int, info: WindowInfo, at instant: ContinuousClock.Instant) -> Bool
+        {
             var wake = false
             if hasPending[slot] {
                 skippedSinceDelivery[slot] += 1
@@ -178,11 +197,10 @@ extension WindowQueue {
                 wake = enqueue(slot)
             }
             holdsWindow[slot] = true
-            stagingIndex[slot] = 1 - stagingIndex[slot]
             pendingInfo[slot] = info
             publishedAt[slot] = instant
             statistics.published += 1
-            return (stagingIndex[slot], wake)
+            return wake
         }
 
         /// Whether the slot holds a window no worker has taken yet; if so, `resume` is called (outside the lock)

@@ -8,11 +8,12 @@ import Systemd
 /// first, batched across streams.
 ///
 /// Layout: every stream holds a slot, chosen at ``open(streamID:)`` from a fixed pool (the stream limit), and every
-/// slot owns two window buffers, allocated with the queue (resident once first used): *staging*, which only the
-/// stream's producer writes, and *pending*, the window waiting for a worker. Publishing copies the window into staging
-/// outside any lock, then swaps staging and pending under the lock of the slot's shard; if pending still held an
-/// undelivered window, that older window is dropped and counted (``Tag/skippedBefore``), so under overload every
-/// stream's newest window wins and the event loop never waits for a worker.
+/// slot owns two window buffers, allocated with the queue and page-aligned, so that a buffer becomes resident only
+/// once written: *pending*, the window waiting for a worker, and *staging*, where a recorded stream's producer keeps a
+/// window held back until the worker took the previous one. A live stream's window is copied into pending under the
+/// lock of the slot's shard (a few microseconds), so its staging pages are never touched and cost no memory; if
+/// pending still held an undelivered window, that older window is overwritten and counted (``Tag/skippedBefore``),
+/// so under overload every stream's newest window wins and the event loop never waits for a worker.
 ///
 /// Streams are sharded across workers: a stream joins the shard serving the fewest streams, and worker k
 /// only ever calls ``popBatch(shard:maxBatch:into:tags:timeout:)`` with `shard: k`. A stream closed with an
@@ -77,6 +78,8 @@ final class WindowQueue: Sendable {
 
     /// Floats per window: leads × samples.
     let windowValueCount: Int
+    /// Floats from one buffer to the next: the window rounded up to whole pages.
+    private let bufferStride: Int
     /// Streams that can be open at once (the pool holds twice as many slots, see ``Registry``).
     let capacity: Int
     /// Number of shards (inference workers).
@@ -85,6 +88,7 @@ final class WindowQueue: Sendable {
     // The buffers are shared memory whose ownership the locks hand over: a slot's staging buffer is touched
     // only by its producer (one event loop), its pending buffer only under its shard's lock.
     nonisolated(unsafe) private let buffers: UnsafeMutablePointer<Float>
+    private static let pageBytes = 4096
     private let registry: Mutex<Registry>
     private let shards: [Shard]
     private let stopped = Atomic<Bool>(false)
@@ -103,8 +107,13 @@ final class WindowQueue: Sendable {
         self.shardCount = shardCount
         let slotCount = Registry.slotCount(capacity: capacity)
         // Left uninitialised: a window is always copied in before it is read, and untouched pages cost no
-        // memory, so only the slots streams have used become resident, not the whole pool the limit allows.
-        buffers = .allocate(capacity: slotCount * 2 * windowValueCount)
+        // memory, so only the buffers streams have written become resident, not the whole pool the limit allows.
+        let pageFloats = Self.pageBytes / MemoryLayout<Float>.stride
+        bufferStride = (windowValueCount + pageFloats - 1) / pageFloats * pageFloats
+        buffers = UnsafeMutableRawPointer.allocate(
+            byteCount: slotCount * 2 * bufferStride * MemoryLayout<Float>.stride,
+            alignment: Self.pageBytes
+        ).bindMemory(to: Float.self, capacity: slotCount * 2 * bufferStride)
         registry = Mutex(Registry(capacity: capacity, shardCount: shardCount))
         var shards: [Shard] = []
         for _ in 0..<shardCount {
@@ -114,7 +123,7 @@ final class WindowQueue: Sendable {
     }
 
     deinit {
-        buffers.deallocate()
+        UnsafeMutableRawPointer(buffers).deallocate()
     }
 
     // MARK: - Producer side
@@ -160,17 +169,17 @@ final class WindowQueue: Sendable {
             close()
         }
 
-        /// Copies `window` into the slot and makes it the stream's pending window, replacing an older one.
+        /// Copies `window` into the slot's pending buffer, replacing an older window still pending.
         ///
-        /// - Complexity: one copy of the window, one lock, no allocation.
+        /// - Complexity: one copy of the window under the shard's lock, no allocation.
         func publish(_ window: StreamWindow) {
             precondition(!isClosed && stagedInfo == nil, "publishing to a closed stream or over a held window")
-            window.copySamples(into: queue.buffer(slot: ticket.slot, index: stagingBuffer))
             let now = ContinuousClock.Instant.now
-            let (staging, wake) = queue.shards[shard].state.withLock { state in
-                state.publish(slot: ticket.slot, info: window.info, at: now)
+            let wake = queue.shards[shard].state.withLock { state in
+                let (pending, wake) = state.publishInPlace(slot: ticket.slot, info: window.info, at: now)
+                window.copySamples(into: queue.buffer(slot: ticket.slot, index: pending))
+                return wake
             }
-            stagingBuffer = staging
             if wake { queue.shards[shard].wake() }
         }
 
@@ -329,6 +338,6 @@ final class WindowQueue: Sendable {
     }
 
     private func buffer(slot: Int, index: Int) -> UnsafeMutablePointer<Float> {
-        buffers + (slot * 2 + index) * windowValueCount
+        buffers + (slot * 2 + index) * bufferStride
     }
 }
