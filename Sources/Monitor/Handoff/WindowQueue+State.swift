@@ -163,32 +163,13 @@ extension WindowQueue {
             return stagingIndex[slot]
         }
 
-        /// Makes the staging buffer the pending window; returns the new staging index and whether to wake the
-        /// worker.
+        /// Notes the slot's newest window as pending, counting the one it replaces; returns the index of the pending
+        /// buffer, which must hold the window before the lock is released, and whether to wake the worker.
         mutating func publish(
             slot: Int,
             info: WindowInfo,
             at instant: ContinuousClock.Instant
-        ) -> (staging: Int, wake: Bool) {
-            let wake = recordPublished(slot: slot, info: info, at: instant)
-            stagingIndex[slot] = 1 - stagingIndex[slot]
-            return (stagingIndex[slot], wake)
-        }
-
-        /// Makes the slot's pending buffer hold its newest window, which the caller copies in before releasing the
-        /// lock; returns that buffer's index and whether to wake the worker.
-        mutating func publishInPlace(
-            slot: Int,
-            info: WindowInfo,
-            at instant: ContinuousClock.Instant
         ) -> (pending: Int, wake: Bool) {
-            let wake = recordPublished(slot: slot, info: info, at: instant)
-            return (1 - stagingIndex[slot], wake)
-        }
-
-        /// Notes a new pending window, counting the one it replaces; returns whether to wake the worker.
-        private mutating func recordPublished(slot: Int, info: WindowInfo, at instant: ContinuousClock.Instant) -> Bool
-        {
             var wake = false
             if hasPending[slot] {
                 skippedSinceDelivery[slot] += 1
@@ -200,7 +181,14 @@ extension WindowQueue {
             pendingInfo[slot] = info
             publishedAt[slot] = instant
             statistics.published += 1
-            return wake
+            return (1 - stagingIndex[slot], wake)
+        }
+
+        /// Makes the slot's staging buffer its pending one and the other its staging one; returns the new staging
+        /// index.
+        mutating func swapBuffers(slot: Int) -> Int {
+            stagingIndex[slot] = 1 - stagingIndex[slot]
+            return stagingIndex[slot]
         }
 
         /// Whether the slot holds a window no worker has taken yet; if so, `resume` is called (outside the lock)

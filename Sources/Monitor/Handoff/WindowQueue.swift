@@ -176,7 +176,7 @@ final class WindowQueue: Sendable {
             precondition(!isClosed && stagedInfo == nil, "publishing to a closed stream or over a held window")
             let now = ContinuousClock.Instant.now
             let wake = queue.shards[shard].state.withLock { state in
-                let (pending, wake) = state.publishInPlace(slot: ticket.slot, info: window.info, at: now)
+                let (pending, wake) = state.publish(slot: ticket.slot, info: window.info, at: now)
                 window.copySamples(into: queue.buffer(slot: ticket.slot, index: pending))
                 return wake
             }
@@ -215,9 +215,9 @@ final class WindowQueue: Sendable {
             let lost = lostWhileHeld
             let published = queue.shards[shard].state.withLock { state -> (staging: Int, wake: Bool)? in
                 guard !state.mustWait(slot: ticket.slot, resume: resume) else { return nil }
-                let result = state.publish(slot: ticket.slot, info: info, at: now)
+                let wake = state.publish(slot: ticket.slot, info: info, at: now).wake
                 state.countLost(slot: ticket.slot, count: lost)
-                return result
+                return (state.swapBuffers(slot: ticket.slot), wake)
             }
             guard let (staging, wake) = published else { return false }
             stagedInfo = nil
