@@ -58,21 +58,18 @@ struct RunCommand: AsyncParsableCommand {
         LoggingSystem.bootstrap(Self.logHandler)
         let logger = Logger(label: "ecg-monitor")
         switch blas {
-        case .notNeeded(let core):
+        case .notNeeded(let core),
+            .alreadySet(_, let core) where core.recommendedCoreType == nil:
             logger.info("OpenBLAS kernels", metadata: ["ecg.blas_core": "\(core.coreName)"])
         case .alreadySet(let value, let core):
-            if let better = core.recommendedCoreType {
-                // The operator's variable wins, but a stale one can cost a third of the throughput: say so.
-                logger.warning(
-                    "OpenBLAS kernels below this CPU, chosen by the environment's \(OpenBLASRelaunch.variable)",
-                    metadata: [
-                        "ecg.blas_core": "\(core.coreName)", "ecg.blas_coretype": "\(value)",
-                        "ecg.recommended": "\(better)",
-                    ]
-                )
-            } else {
-                logger.info("OpenBLAS kernels", metadata: ["ecg.blas_core": "\(core.coreName)"])
-            }
+            // The operator's variable wins, but a stale one can cost a third of the throughput: say so.
+            logger.warning(
+                "OpenBLAS kernels below this CPU, chosen by the environment's \(OpenBLASRelaunch.variable)",
+                metadata: [
+                    "ecg.blas_core": "\(core.coreName)", "ecg.blas_coretype": "\(value)",
+                    "ecg.recommended": "\(core.recommendedCoreType ?? "")",
+                ]
+            )
         case .failed(let errno, let core):
             logger.warning(
                 "OpenBLAS runs kernels below this CPU; re-executing with better ones failed",
