@@ -200,7 +200,7 @@ public struct QRSDetector: Sendable {
         var combined: Float = 0
         var usableWeight: Float = 0
         // One pass over contiguous records through unsafe buffers: per element, array access would check
-        // uniqueness and bounds of eight arrays for each lead of each sample, a third of the detector's time.
+        // uniqueness and bounds of eight arrays for each lead of each sample, half of the detector's time.
         leads.withUnsafeMutableBufferPointer { leads in
             leadEnergyRing.withUnsafeMutableBufferPointer { ring in
                 for lead in 0..<leads.count {
